@@ -1,0 +1,132 @@
+"""The Python API: the one entry point the CLI calls.
+
+    >>> import gradcli
+    >>> result = gradcli.evaluate("(a+b)*(b+1)", a=2, b=1)
+    >>> float(result.value), {k: float(v) for k, v in result.gradient.items()}
+    (6.0, {'a': 2.0, 'b': 5.0})
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from .backprop import backprop, needs_grad
+from .derivation import Derivation, build_derivation, first_non_finite
+from .errors import GradcliError
+from .expr import Program
+from .graph import build_graph, program_names
+from .ops import CONSTANTS
+from .parse import parse_program
+from .values import AtValue
+
+
+def _as_array(name: str, value: object) -> np.ndarray:
+    if isinstance(value, AtValue):
+        return value.value
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise GradcliError(f"the value of {name!r} is not a number or an array of numbers: {value!r}") from None
+    return array
+
+
+def _located(error: GradcliError, value: object) -> GradcliError:
+    if isinstance(value, AtValue):
+        error.span, error.source, error.label = value.span, value.text, "--at"
+    return error
+
+
+def _check_values(program: Program, values: Mapping[str, object], warnings: list[str]) -> None:
+    names = program_names(program)
+    missing = [n for n in names.free if n not in values and n not in CONSTANTS]
+    if missing:
+        listed = ", ".join(missing)
+        example = ",".join(f"{n}=1" for n in missing)
+        raise GradcliError(
+            f"no value for {listed}" if len(missing) == 1 else f"no values for {listed}",
+            span=names.free[missing[0]],
+            source=program.source,
+            hint=f"give {'it' if len(missing) == 1 else 'them'} with --at, e.g. --at {example}",
+        )
+    for name, value in values.items():
+        if name not in names.free:
+            reads = ", ".join(n for n in names.free if n not in CONSTANTS) or "no variables"
+            raise _located(
+                GradcliError(
+                    f"a value is given for {name!r}, but the program does not read {name!r}",
+                    hint=f"the program reads {reads}",
+                ),
+                value,
+            )
+        if name in CONSTANTS:
+            warnings.append(f"{name!r} is given a value, so it is a variable here, not the constant {name}")
+
+
+def evaluate(
+    source: str | Program,
+    at: Mapping[str, object] | None = None,
+    *,
+    wrt: Iterable[str] | None = None,
+    **values: object,
+) -> Derivation:
+    """Evaluate `source` at the given values and backpropagate from its output.
+
+    `at` (or keyword arguments) binds the free variables to numbers or arrays; `wrt` limits
+    which variables get gradients (default: all). Returns the Derivation: value, gradients,
+    every node and every backward step. Raises GradcliError for bad input.
+    """
+    program = parse_program(source) if isinstance(source, str) else source
+    given = {**(at or {}), **values}
+    warnings: list[str] = []
+    _check_values(program, given, warnings)
+    arrays = {name: _as_array(name, value) for name, value in given.items()}
+    wrt_names = tuple(arrays) if wrt is None else tuple(wrt)
+    for name in wrt_names:
+        if name not in arrays:
+            variables = ", ".join(arrays) or "none"
+            raise GradcliError(
+                f"--wrt names {name!r}, which is not a variable of the program",
+                hint=f"the variables are: {variables}",
+            )
+
+    graph = build_graph(program, arrays)
+    wrt_ids = {graph.variables[name] for name in wrt_names}
+    needs = needs_grad(graph, wrt_ids)
+    output = graph.nodes[graph.output]
+    if output.value.size == 1:
+        grads, steps = backprop(graph, wrt_ids)
+        gradient = {
+            name: grads.get(graph.variables[name], np.zeros_like(arrays[name])) for name in wrt_names
+        }
+    else:
+        grads, steps = {}, []
+        gradient = _jacobians(graph, wrt_names, arrays)
+        warnings.append("the output is an array: gradients are Jacobians, and steps are shown for scalar outputs only")
+
+    if output.value.size == 1:
+        for name in wrt_names:
+            if graph.variables[name] not in grads:
+                warnings.append(f"the output does not depend on {name!r}: its gradient is 0")
+    for name, grad in gradient.items():
+        if not np.all(np.isfinite(grad)):
+            warnings.append(f"the gradient with respect to {name!r} is not finite: {grad.tolist()}")
+    problem = first_non_finite(graph)
+    if problem:
+        warnings.append(problem)
+    return build_derivation(graph, arrays, gradient, grads, steps, wrt_names, needs, warnings)
+
+
+def _jacobians(graph, wrt_names: tuple[str, ...], arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One backward pass per output element: row k of each Jacobian is the gradient of output k."""
+    output = graph.nodes[graph.output].value
+    wrt_ids = {graph.variables[name] for name in wrt_names}
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in wrt_names}
+    for k in range(output.size):
+        seed = np.zeros(output.size)
+        seed[k] = 1.0
+        grads, _ = backprop(graph, wrt_ids, seed.reshape(output.shape), record=False)
+        for name in wrt_names:
+            rows[name].append(grads.get(graph.variables[name], np.zeros_like(arrays[name])))
+    return {name: np.stack(rows[name]).reshape(output.shape + arrays[name].shape) for name in wrt_names}

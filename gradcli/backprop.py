@@ -1,0 +1,82 @@
+"""Reverse-mode differentiation over a Graph: one loop over the nodes, newest first.
+
+Creation order is topological, so walking it backwards visits every node after all of its
+users (JAX's autodidax walks `eqns[::-1]` the same way): no recursion, no sort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .graph import Graph
+from .ops import OPS
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Step:
+    """One edge of the backward pass: contribution = local × upstream (un-broadcast)."""
+
+    of: int  # the node differentiated
+    wrt: int  # the input it is differentiated with respect to
+    index: int  # which input of `of` (`x*x` has two steps into x)
+    local: np.ndarray
+    upstream: np.ndarray
+    contribution: np.ndarray
+
+
+def needs_grad(graph: Graph, wrt: set[int]) -> list[bool]:
+    """Which nodes depend on a variable in `wrt` (PyTorch's requires_grad)."""
+    needs = [False] * len(graph.nodes)
+    for node in graph.nodes:
+        needs[node.id] = node.id in wrt or any(needs[i] for i in node.inputs)
+    return needs
+
+
+def unbroadcast(gradient: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum a gradient over the axes numpy broadcast, back to the input's shape."""
+    gradient = np.asarray(gradient)
+    if gradient.shape == shape:
+        return gradient
+    extra = gradient.ndim - len(shape)
+    if extra > 0:
+        gradient = gradient.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and gradient.shape[i] != 1)
+    if axes:
+        gradient = gradient.sum(axis=axes, keepdims=True)
+    return np.broadcast_to(gradient, shape).copy() if gradient.shape != shape else gradient
+
+
+def backprop(
+    graph: Graph, wrt: set[int], seed: np.ndarray | None = None, record: bool = True
+) -> tuple[dict[int, np.ndarray], list[Step]]:
+    """Gradients of the output (weighted by `seed`, default ones) for every node that needs one.
+
+    Returns the gradient of each such node and, when `record`, the steps in the order they ran.
+    """
+    nodes = graph.nodes
+    needs = needs_grad(graph, wrt)
+    output = nodes[graph.output]
+    grads: dict[int, np.ndarray] = {}
+    steps: list[Step] = []
+    if not needs[output.id]:
+        return grads, steps
+    grads[output.id] = np.ones_like(output.value) if seed is None else np.asarray(seed, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        for node in reversed(nodes[: output.id + 1]):
+            upstream = grads.get(node.id)
+            if upstream is None or not node.inputs:
+                continue
+            op = OPS[node.op]
+            args = [nodes[i].value for i in node.inputs]
+            for index, input_id in enumerate(node.inputs):
+                if not needs[input_id]:
+                    continue
+                local = op.partials[index].local(*args, node.value)
+                contribution = unbroadcast(local * upstream, nodes[input_id].value.shape)
+                if record:
+                    steps.append(Step(node.id, input_id, index, np.asarray(local), upstream, contribution))
+                previous = grads.get(input_id)
+                grads[input_id] = contribution if previous is None else previous + contribution
+    return grads, steps

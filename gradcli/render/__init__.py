@@ -1,0 +1,1 @@
+"""One module per output format; all read a Derivation, none reads the graph."""

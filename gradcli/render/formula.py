@@ -1,0 +1,135 @@
+"""The formula printer every renderer shares: one precedence table, two spellings.
+
+`to_text` writes gradcli's own syntax (it parses back: tests rely on that); `to_latex` writes
+LaTeX commands only (pdflatex rejects Unicode maths). Formulas are small (a node's definition, a
+partial's template), so these functions may recurse.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..expr import Array, Binary, Call, Expr, Index, Name, Num, Unary
+
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "pow": 4}
+_ATOM = 5
+_TEXT_SYMBOL = {"add": " + ", "sub": " - ", "mul": " * ", "div": "/", "matmul": " @ ", "pow": "^"}
+
+
+def precedence(expr: Expr) -> int:
+    if isinstance(expr, Binary):
+        return _PRECEDENCE[expr.op]
+    if isinstance(expr, Unary) or (isinstance(expr, Num) and expr.value < 0):
+        return _PRECEDENCE["neg"]
+    return _ATOM
+
+
+def _operands(expr: Binary) -> tuple[bool, bool]:
+    """Whether the left and the right operand need parentheses."""
+    mine = _PRECEDENCE[expr.op]
+    if expr.op == "pow":  # right associative; the base must be an atom: (-x)^2, (x^2)^3
+        return precedence(expr.left) <= mine, precedence(expr.right) < mine
+    return precedence(expr.left) < mine, precedence(expr.right) <= mine
+
+
+def to_text(expr: Expr) -> str:
+    if isinstance(expr, Num):
+        return expr.text
+    if isinstance(expr, Name):
+        return expr.name
+    if isinstance(expr, Unary):
+        inner = to_text(expr.operand)
+        wrap = precedence(expr.operand) <= _PRECEDENCE["neg"]
+        return ("-" if expr.op == "neg" else "+") + (f"({inner})" if wrap else inner)
+    if isinstance(expr, Binary):
+        left_wrap, right_wrap = _operands(expr)
+        left, right = to_text(expr.left), to_text(expr.right)
+        return (
+            (f"({left})" if left_wrap else left)
+            + _TEXT_SYMBOL[expr.op]
+            + (f"({right})" if right_wrap else right)
+        )
+    if isinstance(expr, Call):
+        return f"{expr.func}({', '.join(to_text(a) for a in expr.args)})"
+    if isinstance(expr, Array):
+        return "[" + ", ".join(to_text(a) for a in expr.items) + "]"
+    if isinstance(expr, Index):
+        return f"{to_text(expr.target)}[{', '.join(to_text(a) for a in expr.indices)}]"
+    raise TypeError(expr)
+
+
+_LATEX_FUNCTIONS = {
+    "exp": r"\exp",
+    "log": r"\log",
+    "sin": r"\sin",
+    "cos": r"\cos",
+    "tan": r"\tan",
+    "sinh": r"\sinh",
+    "cosh": r"\cosh",
+    "tanh": r"\tanh",
+    "asin": r"\arcsin",
+    "acos": r"\arccos",
+    "atan": r"\arctan",
+    "max": r"\max",
+    "min": r"\min",
+}
+
+
+def latex_name(name: str) -> str:
+    """`w0` → `w_{0}`, `x_1` → `x_{1}`, `loss` → `\\mathit{loss}`, `c_2` → `c_{2}`, `pi` → `\\pi`."""
+    if name == "pi":
+        return r"\pi"
+    match = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name)
+    if match:
+        return f"{_latex_word(match.group(1))}_{{{match.group(2)}}}"
+    if "_" in name:
+        head, _, tail = name.partition("_")
+        return f"{_latex_word(head)}_{{{_latex_word(tail)}}}"
+    return _latex_word(name)
+
+
+def _latex_word(word: str) -> str:
+    if len(word) == 1:
+        return word
+    return r"\mathit{" + word.replace("_", r"\_") + "}"
+
+
+def to_latex(expr: Expr) -> str:
+    if isinstance(expr, Num):
+        text = expr.text
+        if "e" in text or "E" in text:
+            mantissa, _, exponent = text.lower().partition("e")
+            return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+        return text
+    if isinstance(expr, Name):
+        return latex_name(expr.name)
+    if isinstance(expr, Unary):
+        inner = to_latex(expr.operand)
+        wrap = precedence(expr.operand) <= _PRECEDENCE["neg"]
+        return ("-" if expr.op == "neg" else "+") + (rf"\left({inner}\right)" if wrap else inner)
+    if isinstance(expr, Binary):
+        if expr.op == "div":
+            return rf"\frac{{{to_latex(expr.left)}}}{{{to_latex(expr.right)}}}"
+        left_wrap, right_wrap = _operands(expr)
+        left, right = to_latex(expr.left), to_latex(expr.right)
+        if left_wrap:
+            left = rf"\left({left}\right)"
+        if expr.op == "pow":
+            return f"{left}^{{{right}}}"
+        if right_wrap:
+            right = rf"\left({right}\right)"
+        symbol = {"add": " + ", "sub": " - ", "mul": r" \cdot ", "matmul": r" \, "}[expr.op]
+        return left + symbol + right
+    if isinstance(expr, Call):
+        args = ", ".join(to_latex(a) for a in expr.args)
+        if expr.func == "sqrt":
+            return rf"\sqrt{{{args}}}"
+        if expr.func == "abs":
+            return rf"\left|{args}\right|"
+        name = _LATEX_FUNCTIONS.get(expr.func, r"\operatorname{" + expr.func + "}")
+        return rf"{name}\left({args}\right)"
+    if isinstance(expr, Array):
+        return r"\left[" + ", ".join(to_latex(a) for a in expr.items) + r"\right]"
+    if isinstance(expr, Index):
+        return f"{to_latex(expr.target)}_{{{', '.join(to_latex(a) for a in expr.indices)}}}"
+    raise TypeError(expr)

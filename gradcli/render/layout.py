@@ -1,0 +1,74 @@
+"""What a worked derivation shows, row by row, before any format spells it out.
+
+Every human format (rich, text, markdown, latex) takes its rows from here, so they carry the
+same facts: a renderer only decides how a row looks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..derivation import Derivation, NodeRecord, StepRecord
+from ..expr import Expr
+
+
+@dataclass(frozen=True)
+class ForwardRow:
+    node: NodeRecord
+    definition: Expr | None  # None for an input or a named constant
+    is_output: bool
+
+
+@dataclass(frozen=True)
+class StepRow:
+    number: int  # 1-based, in the order backpropagation ran
+    step: StepRecord
+    of: NodeRecord
+    wrt: NodeRecord
+    formula: Expr  # the local partial ∂of/∂wrt
+
+
+@dataclass(frozen=True)
+class SumRow:
+    """The sum rule at a node that feeds several others: its gradient adds their contributions."""
+
+    node: NodeRecord
+    steps: tuple[StepRecord, ...]
+    feeds: tuple[str, ...]  # the names of the nodes it feeds, one per contribution
+
+
+def forward_rows(derivation: Derivation) -> list[ForwardRow]:
+    """Every node but plain literals (a `2` in the source explains itself)."""
+    rows = []
+    for node in derivation.nodes:
+        if node.op == "const" and (node.name[0].isdigit() or node.name[0] == "."):
+            continue
+        rows.append(ForwardRow(node, derivation.definition(node), node.id == derivation.output))
+    return rows
+
+
+def backward_rows(derivation: Derivation) -> list[StepRow | SumRow]:
+    """The steps in the order they ran, each sum row right after the last step into its node."""
+    last_into = {steps[-1]: node for node, steps in derivation.steps_into.items() if len(steps) > 1}
+    rows: list[StepRow | SumRow] = []
+    for k, step in enumerate(derivation.steps):
+        rows.append(
+            StepRow(k + 1, step, derivation.nodes[step.of], derivation.nodes[step.wrt], derivation.local_formula(step))
+        )
+        if k in last_into:
+            node = derivation.nodes[last_into[k]]
+            into = [derivation.steps[i] for i in derivation.steps_into[node.id]]
+            rows.append(SumRow(node, tuple(into), tuple(derivation.nodes[s.of].name for s in into)))
+    return rows
+
+
+def feeds_phrase(row: SumRow) -> str:
+    """`v1 and v2`, or `v1 twice` for `x*x`."""
+    names = list(dict.fromkeys(row.feeds))
+    if len(names) == 1:
+        return f"{names[0]} {'twice' if len(row.feeds) == 2 else f'{len(row.feeds)} times'}"
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def kinks(derivation: Derivation) -> list[NodeRecord]:
+    return [node for node in derivation.nodes if node.kink]

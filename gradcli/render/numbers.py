@@ -1,0 +1,44 @@
+"""Numbers and arrays for people: N significant digits, scientific notation when very small or large."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+MAX_INLINE_ELEMENTS = 12
+
+
+def format_number(value: float, digits: int = 4) -> str:
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value == 0:
+        return "0"
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def format_value(value, digits: int = 4) -> str:
+    """A scalar as a number; a small array in full (`[1, 2, 3]`); a big one summarised."""
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return format_number(array, digits)
+    if array.size > MAX_INLINE_ELEMENTS:
+        flat = array.ravel()
+        head = ", ".join(format_number(v, digits) for v in flat[:3])
+        shape = "×".join(str(n) for n in array.shape)
+        low, high = format_number(np.nanmin(array), digits), format_number(np.nanmax(array), digits)
+        return f"<{shape} array: {head}, … min {low}, max {high}>"
+    return _nested(array, digits)
+
+
+def _nested(array: np.ndarray, digits: int) -> str:
+    if array.ndim == 0:
+        return format_number(array, digits)
+    return "[" + ", ".join(_nested(row, digits) for row in array) + "]"

@@ -1,0 +1,91 @@
+"""`--format text`: the worked derivation as plain text — no colour, no box drawing, stable for diffs."""
+
+from __future__ import annotations
+
+from ..derivation import Derivation
+from .formula import to_text
+from .layout import StepRow, SumRow, backward_rows, feeds_phrase, forward_rows, kinks
+from .numbers import format_value
+
+
+def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        lines.append((indent + "  ".join(cells)).rstrip())
+    return lines
+
+
+def forward_section(derivation: Derivation, digits: int) -> list[str]:
+    rows = []
+    for row in forward_rows(derivation):
+        node = row.node
+        definition = to_text(row.definition) if row.definition is not None else node.role
+        notes = ["output"] if row.is_output else []
+        if node.kink:
+            notes.append("kink*")
+        rows.append([node.name, definition, format_value(node.value, digits), ", ".join(notes)])
+    return ["Forward pass", *_table(["node", "definition", "value", ""], rows)]
+
+
+def backward_section(derivation: Derivation, digits: int) -> list[str]:
+    out = derivation.output_node.name
+    if not derivation.steps:
+        return ["Backward pass", "  (no steps: the output depends on no variable it is differentiated by)"]
+    rows: list[list[str]] = []
+    for row in backward_rows(derivation):
+        if isinstance(row, StepRow):
+            d = f"∂{row.of.name}/∂{row.wrt.name}"
+            rows.append(
+                [
+                    str(row.number),
+                    f"{row.of.name} → {row.wrt.name}",
+                    f"{d} = {to_text(row.formula)}" + ("  *" if row.step.kink else ""),
+                    format_value(row.step.local, digits),
+                    "× " + format_value(row.step.upstream, digits),
+                    "= " + format_value(row.step.contribution, digits),
+                ]
+            )
+        else:
+            assert isinstance(row, SumRow)
+            terms = " + ".join(format_value(s.contribution, digits) for s in row.steps)
+            total = format_value(row.node.grad, digits)
+            rows.append(
+                [
+                    "",
+                    f"sum at {row.node.name}",
+                    f"({row.node.name} feeds {feeds_phrase(row)}):",
+                    "",
+                    "",
+                    f"∂{out}/∂{row.node.name} = {terms} = {total}",
+                ]
+            )
+    header = ["step", "edge", "local derivative", "local", "× upstream", "= contribution"]
+    return [f"Backward pass   (start: ∂{out}/∂{out} = 1)", *_table(header, rows)]
+
+
+def result_section(derivation: Derivation, digits: int) -> list[str]:
+    out = derivation.output_node.name
+    lines = ["Result", f"  {out} = {format_value(derivation.value, digits)}"]
+    for name, grad in derivation.gradient.items():
+        lines.append(f"  ∂{out}/∂{name} = {format_value(grad, digits)}")
+    return lines
+
+
+def notes_section(derivation: Derivation) -> list[str]:
+    lines = []
+    for node in kinks(derivation):
+        lines.append(f"* kink at {node.name}: {node.kink}")
+    lines += [f"warning: {w}" for w in derivation.warnings]
+    return lines
+
+
+def render(derivation: Derivation, digits: int = 4, brief: bool = False) -> str:
+    sections = [result_section(derivation, digits)]
+    if not brief:
+        sections = [forward_section(derivation, digits), backward_section(derivation, digits), *sections]
+    notes = notes_section(derivation)
+    if notes:
+        sections.append(notes)
+    return "\n\n".join("\n".join(s) for s in sections) + "\n"

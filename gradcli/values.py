@@ -1,0 +1,153 @@
+"""`--at NAME=VALUE,...` → values: numbers, constant expressions (`pi/4`), arrays (`[[1,2],[3,4]]`).
+
+Values go through the expression grammar like everything else the user types: nothing is
+ever run as Python.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import GradcliError, Span
+from .expr import Array, Assign, Expr, Program
+from .parse import parse_program
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LABEL = "--at"
+
+
+@dataclass(frozen=True)
+class AtValue:
+    """A value given on the command line, with where it was given (for error messages)."""
+
+    value: np.ndarray
+    text: str  # the whole --at argument
+    span: Span  # the NAME=VALUE pair within it
+
+
+def _split_top_level(text: str) -> list[tuple[int, str]]:
+    """Split at commas outside (...) and [...]; return (offset, piece) pairs."""
+    pieces, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(depth - 1, 0)
+        elif char == "," and depth == 0:
+            pieces.append((start, text[start:i]))
+            start = i + 1
+    pieces.append((start, text[start:]))
+    return pieces
+
+
+def _shifted(error: GradcliError, text: str, offset: int) -> GradcliError:
+    span = error.span
+    if span is not None and span.line == 1:
+        span = Span(1, span.column + offset, span.start + offset, span.end + offset)
+    return GradcliError(error.message, span=span, source=text, hint=error.hint, label=_LABEL)
+
+
+def constant_value(expr: Expr, source: str) -> np.ndarray:
+    """The value of an expression without variables: a number, `pi/4`, or a nested array."""
+    from .graph import build_graph, program_names
+
+    if isinstance(expr, Array):
+        items = [constant_value(item, source) for item in expr.items]
+        shapes = {item.shape for item in items}
+        if len(shapes) > 1:
+            raise GradcliError(
+                "the rows of this array have different shapes: " + ", ".join(str(s) for s in sorted(shapes)),
+                span=expr.span,
+                source=source,
+                hint="every row of an array needs the same length",
+            )
+        return np.array(items, dtype=np.float64) if items else np.zeros(0)
+    program = Program((expr,), source)
+    names = program_names(program)
+    unknown = [name for name in names.free if name not in ("pi", "e")]
+    if unknown:
+        raise GradcliError(
+            f"a value cannot use the name {unknown[0]!r}",
+            span=names.free[unknown[0]],
+            source=source,
+            hint="a value is a number, a constant expression such as pi/4, or an array such as [1,2,3]",
+        )
+    graph = build_graph(program, {})
+    return graph.nodes[graph.output].value
+
+
+def parse_at(options: list[str]) -> dict[str, AtValue]:
+    """Every `--at` option, in order; a name given twice is an error."""
+    values: dict[str, AtValue] = {}
+    for text in options:
+        for offset, piece in _split_top_level(text):
+            name, value = _parse_pair(text, offset, piece)
+            if name in values:
+                raise GradcliError(
+                    f"{name!r} is given twice",
+                    span=value.span,
+                    source=text,
+                    label=_LABEL,
+                    hint="give each variable one value",
+                )
+            values[name] = value
+    return values
+
+
+def _parse_pair(text: str, offset: int, piece: str) -> tuple[str, AtValue]:
+    stripped = piece.strip()
+    lead = offset + len(piece) - len(piece.lstrip())
+    span = Span(1, lead + 1, lead, lead + max(len(stripped), 1))
+    if not stripped:
+        raise GradcliError(
+            "empty entry in --at",
+            span=span,
+            source=text,
+            label=_LABEL,
+            hint="write NAME=VALUE pairs separated by commas: --at x=1,y=2",
+        )
+    if "=" not in stripped:
+        raise GradcliError(
+            f"expected NAME=VALUE, got {stripped!r}",
+            span=span,
+            source=text,
+            label=_LABEL,
+            hint=f"write {stripped}=1 (pairs are separated by commas: --at x=1,y=2)",
+        )
+    name, _, value_text = stripped.partition("=")
+    name = name.strip()
+    if not _IDENTIFIER.fullmatch(name):
+        raise GradcliError(
+            f"{name!r} is not a variable name",
+            span=Span(1, lead + 1, lead, lead + max(len(name), 1)),
+            source=text,
+            label=_LABEL,
+            hint="names are letters, digits and '_', not starting with a digit",
+        )
+    value_offset = lead + stripped.index("=") + 1
+    if not value_text.strip():
+        raise GradcliError(
+            f"no value after {name}=",
+            span=Span(1, value_offset + 1, value_offset, value_offset + 1),
+            source=text,
+            label=_LABEL,
+            hint=f"write {name}=1, {name}=pi/4 or {name}=[1,2,3]",
+        )
+    try:
+        program = parse_program(value_text)
+        single = len(program.statements) == 1 and not isinstance(program.statements[0], Assign)
+        value = constant_value(program.statements[0], value_text) if single else None
+    except GradcliError as error:
+        raise _shifted(error, text, value_offset) from None
+    if value is None:
+        raise GradcliError(
+            f"the value of {name} must be one expression",
+            span=span,
+            source=text,
+            label=_LABEL,
+            hint="commas inside [...] or (...) belong to the value; others separate pairs",
+        )
+    return name, AtValue(value, text, span)
