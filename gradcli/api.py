@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -16,7 +18,7 @@ from .backprop import backprop, needs_grad
 from .derivation import Derivation, build_derivation, first_non_finite
 from .errors import GradcliError
 from .expr import Program
-from .graph import build_graph, program_names
+from .graph import ProgramNames, build_graph, program_names
 from .ops import CONSTANTS
 from .parse import parse_program
 from .values import AtValue
@@ -38,8 +40,9 @@ def _located(error: GradcliError, value: object) -> GradcliError:
     return error
 
 
-def _check_values(program: Program, values: Mapping[str, object], warnings: list[str]) -> None:
-    names = program_names(program)
+def _check_values(
+    program: Program, names: ProgramNames, values: Mapping[str, object], warnings: list[str]
+) -> None:
     missing = [n for n in names.free if n not in values and n not in CONSTANTS]
     if missing:
         listed = ", ".join(missing)
@@ -77,10 +80,28 @@ def evaluate(
     which variables get gradients (default: all). Returns the Derivation: value, gradients,
     every node and every backward step. Raises GradcliError for bad input.
     """
-    program = parse_program(source) if isinstance(source, str) else source
-    given = {**(at or {}), **values}
+    with _no_gc():
+        program = parse_program(source) if isinstance(source, str) else source
+        return _evaluate(program, {**(at or {}), **values}, wrt)
+
+
+@contextmanager
+def _no_gc():
+    """Pause the cyclic garbage collector while a big graph is built: it would walk the
+    hundreds of thousands of new (acyclic) objects again and again, for nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _evaluate(program: Program, given: dict[str, object], wrt: Iterable[str] | None) -> Derivation:
     warnings: list[str] = []
-    _check_values(program, given, warnings)
+    names = program_names(program)
+    _check_values(program, names, given, warnings)
     arrays = {name: _as_array(name, value) for name, value in given.items()}
     wrt_names = tuple(arrays) if wrt is None else tuple(wrt)
     for name in wrt_names:
@@ -91,42 +112,42 @@ def evaluate(
                 hint=f"the variables are: {variables}",
             )
 
-    graph = build_graph(program, arrays)
-    wrt_ids = {graph.variables[name] for name in wrt_names}
-    needs = needs_grad(graph, wrt_ids)
+    graph = build_graph(program, arrays, names)
+    needs = needs_grad(graph, {graph.variables[name] for name in wrt_names})
     output = graph.nodes[graph.output]
     if output.value.size == 1:
-        grads, steps = backprop(graph, wrt_ids)
-        gradient = {
-            name: grads.get(graph.variables[name], np.zeros_like(arrays[name])) for name in wrt_names
-        }
-    else:
-        grads, steps = {}, []
-        gradient = _jacobians(graph, wrt_names, arrays)
-        warnings.append("the output is an array: gradients are Jacobians, and steps are shown for scalar outputs only")
-
-    if output.value.size == 1:
-        for name in wrt_names:
-            if graph.variables[name] not in grads:
+        grads, steps = backprop(graph, needs)
+        gradient = {name: grads[graph.variables[name]] for name in wrt_names}
+        for name, grad in gradient.items():
+            if grad is None:
                 warnings.append(f"the output does not depend on {name!r}: its gradient is 0")
+                gradient[name] = np.zeros_like(arrays[name])
+    else:
+        grads, steps = [None] * len(graph.nodes), []
+        gradient = _jacobians(graph, needs, wrt_names, arrays)
+        warnings.append(
+            "the output is an array: gradients are Jacobians, and steps are shown for scalar outputs only"
+        )
     for name, grad in gradient.items():
         if not np.all(np.isfinite(grad)):
-            warnings.append(f"the gradient with respect to {name!r} is not finite: {grad.tolist()}")
+            warnings.append(f"the gradient with respect to {name!r} is not finite: {np.asarray(grad).tolist()}")
     problem = first_non_finite(graph)
     if problem:
         warnings.append(problem)
     return build_derivation(graph, arrays, gradient, grads, steps, wrt_names, needs, warnings)
 
 
-def _jacobians(graph, wrt_names: tuple[str, ...], arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _jacobians(
+    graph, needs: list[bool], wrt_names: tuple[str, ...], arrays: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """One backward pass per output element: row k of each Jacobian is the gradient of output k."""
     output = graph.nodes[graph.output].value
-    wrt_ids = {graph.variables[name] for name in wrt_names}
     rows: dict[str, list[np.ndarray]] = {name: [] for name in wrt_names}
     for k in range(output.size):
         seed = np.zeros(output.size)
         seed[k] = 1.0
-        grads, _ = backprop(graph, wrt_ids, seed.reshape(output.shape), record=False)
+        grads, _ = backprop(graph, needs, seed.reshape(output.shape), record=False)
         for name in wrt_names:
-            rows[name].append(grads.get(graph.variables[name], np.zeros_like(arrays[name])))
+            grad = grads[graph.variables[name]]
+            rows[name].append(np.zeros_like(arrays[name]) if grad is None else grad)
     return {name: np.stack(rows[name]).reshape(output.shape + arrays[name].shape) for name in wrt_names}

@@ -13,8 +13,10 @@ import numpy as np
 from .graph import Graph
 from .ops import OPS
 
+_LOCALS = {name: tuple(p.local for p in op.partials) for name, op in OPS.items()}
 
-@dataclass(frozen=True, eq=False, repr=False)
+
+@dataclass(frozen=True, eq=False, repr=False, slots=True)
 class Step:
     """One edge of the backward pass: contribution = local × upstream (un-broadcast)."""
 
@@ -30,7 +32,13 @@ def needs_grad(graph: Graph, wrt: set[int]) -> list[bool]:
     """Which nodes depend on a variable in `wrt` (PyTorch's requires_grad)."""
     needs = [False] * len(graph.nodes)
     for node in graph.nodes:
-        needs[node.id] = node.id in wrt or any(needs[i] for i in node.inputs)
+        if node.id in wrt:
+            needs[node.id] = True
+        else:
+            for i in node.inputs:
+                if needs[i]:
+                    needs[node.id] = True
+                    break
     return needs
 
 
@@ -49,34 +57,40 @@ def unbroadcast(gradient: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def backprop(
-    graph: Graph, wrt: set[int], seed: np.ndarray | None = None, record: bool = True
-) -> tuple[dict[int, np.ndarray], list[Step]]:
-    """Gradients of the output (weighted by `seed`, default ones) for every node that needs one.
+    graph: Graph,
+    needs: list[bool],
+    seed: np.ndarray | None = None,
+    record: bool = True,
+) -> tuple[list[np.ndarray | None], list[Step]]:
+    """Gradients of the output (weighted by `seed`, default ones) for every node that `needs` one.
 
-    Returns the gradient of each such node and, when `record`, the steps in the order they ran.
+    Returns each node's gradient (None where none flowed) and, when `record`, the steps in the
+    order they ran.
     """
     nodes = graph.nodes
-    needs = needs_grad(graph, wrt)
-    output = nodes[graph.output]
-    grads: dict[int, np.ndarray] = {}
+    grads: list[np.ndarray | None] = [None] * len(nodes)
     steps: list[Step] = []
+    output = nodes[graph.output]
     if not needs[output.id]:
         return grads, steps
     grads[output.id] = np.ones_like(output.value) if seed is None else np.asarray(seed, dtype=np.float64)
     with np.errstate(all="ignore"):
         for node in reversed(nodes[: output.id + 1]):
-            upstream = grads.get(node.id)
+            upstream = grads[node.id]
             if upstream is None or not node.inputs:
                 continue
-            op = OPS[node.op]
+            rules = _LOCALS[node.op]
             args = [nodes[i].value for i in node.inputs]
             for index, input_id in enumerate(node.inputs):
                 if not needs[input_id]:
                     continue
-                local = op.partials[index].local(*args, node.value)
-                contribution = unbroadcast(local * upstream, nodes[input_id].value.shape)
+                local = rules[index](*args, node.value)
+                contribution = local * upstream
+                shape = nodes[input_id].value.shape
+                if contribution.shape != shape:
+                    contribution = unbroadcast(contribution, shape)
                 if record:
-                    steps.append(Step(node.id, input_id, index, np.asarray(local), upstream, contribution))
-                previous = grads.get(input_id)
+                    steps.append(Step(node.id, input_id, index, local, upstream, contribution))
+                previous = grads[input_id]
                 grads[input_id] = contribution if previous is None else previous + contribution
     return grads, steps

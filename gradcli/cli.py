@@ -250,7 +250,8 @@ def _source_first(args: list[str], command) -> list[str]:
         known = name in takes_value or name in flags or (
             arg[:2] in takes_value and not arg.startswith("--")
         )
-        if arg.startswith("-") and arg != "-" and not known and moved is None:
+        looks_like_expression = arg.startswith("-") and not arg.startswith("--") and arg != "-"
+        if looks_like_expression and not known and moved is None:
             moved = arg
             continue
         rest.append(arg)

@@ -6,6 +6,7 @@ a 100,000-node graph asked for `--brief` output never builds 200,000 small ASTs.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,40 +22,14 @@ _NUMBER = re.compile(r"^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 @dataclass(eq=False, repr=False)
-class NodeRecord:
-    id: int
-    name: str
-    op: str  # "var", "const" or a key of OPS
-    inputs: tuple[int, ...]
-    value: np.ndarray
-    grad: np.ndarray | None  # None where nothing is differentiated through the node
-    kink: str | None = None  # the convention used, when the node is evaluated at a kink
-
-    @property
-    def role(self) -> str:
-        return {"var": "input", "const": "constant"}.get(self.op, "operation")
-
-
-@dataclass(eq=False, repr=False)
-class StepRecord:
-    of: int
-    wrt: int
-    index: int
-    local: np.ndarray
-    upstream: np.ndarray
-    contribution: np.ndarray
-    kink: str | None = None
-
-
-@dataclass(eq=False, repr=False)
 class Derivation:
     source: str
     at: dict[str, np.ndarray]
     value: np.ndarray
     gradient: dict[str, np.ndarray]  # variable -> gradient (its shape), or Jacobian
-    nodes: list[NodeRecord]
+    nodes: list[Node]  # with .grad and .kink filled in
     output: int
-    steps: list[StepRecord]
+    steps: list[Step]
     wrt: tuple[str, ...]
     warnings: list[str] = field(default_factory=list)
 
@@ -65,7 +40,7 @@ class Derivation:
             return Num(float(name), name)
         return Name(name)
 
-    def definition(self, node: NodeRecord) -> Expr | None:
+    def definition(self, node: Node) -> Expr | None:
         """`a + b` for node `v1 = a + b`; None for inputs and constants."""
         if node.op in ("var", "const"):
             return None
@@ -77,7 +52,7 @@ class Derivation:
             return Binary(op.name, *args)
         return Call(op.symbol, args)
 
-    def local_formula(self, step: StepRecord) -> Expr:
+    def local_formula(self, step: Step) -> Expr:
         """The local partial ∂of/∂wrt as a formula over node names (`-1/g^2`)."""
         node = self.nodes[step.of]
         op = OPS[node.op]
@@ -94,7 +69,7 @@ class Derivation:
         return into
 
     @property
-    def output_node(self) -> NodeRecord:
+    def output_node(self) -> Node:
         return self.nodes[self.output]
 
     @property
@@ -102,21 +77,23 @@ class Derivation:
         return {n.name: n.id for n in self.nodes if n.op == "var"}
 
 
-def kink_of(node: Node, graph: Graph) -> str | None:
-    op = OPS.get(node.op)
-    if op is None or op.kink is None:
-        return None
-    with np.errstate(all="ignore"):
-        hit = np.any(op.kink(*(graph.nodes[i].value for i in node.inputs)))
-    return op.convention if hit else None
+def _mark_kinks(graph: Graph) -> None:
+    for node in graph.nodes:
+        op = OPS.get(node.op)
+        if op is not None and op.kink is not None:
+            if np.any(op.kink(*(graph.nodes[i].value for i in node.inputs))):
+                node.kink = op.convention
+
+
+def _is_finite(value) -> bool:
+    return math.isfinite(value) if np.ndim(value) == 0 else bool(np.isfinite(value).all())
 
 
 def first_non_finite(graph: Graph) -> str | None:
     """Where NaN or ±inf first appears: the node whose inputs are all finite but not its value."""
+    finite = [_is_finite(node.value) for node in graph.nodes]
     for node in graph.nodes:
-        if not np.all(np.isfinite(node.value)) and all(
-            np.all(np.isfinite(graph.nodes[i].value)) for i in node.inputs
-        ):
+        if not finite[node.id] and all(finite[i] for i in node.inputs):
             inputs = ", ".join(f"{graph.nodes[i].name} = {graph.nodes[i].value.tolist()}" for i in node.inputs)
             where = f" from {inputs}" if inputs else ""
             return f"{node.name} ({node.op}) is the first non-finite value: {node.value.tolist()}{where}"
@@ -127,36 +104,27 @@ def build_derivation(
     graph: Graph,
     at: dict[str, np.ndarray],
     gradient: dict[str, np.ndarray],
-    grads: dict[int, np.ndarray],
+    grads: list[np.ndarray | None],
     steps: list[Step],
     wrt: tuple[str, ...],
     needs: list[bool],
     warnings: list[str],
 ) -> Derivation:
-    kinks = [kink_of(node, graph) for node in graph.nodes]
-    nodes = [
-        NodeRecord(
-            node.id,
-            node.name,
-            node.op,
-            node.inputs,
-            node.value,
-            (grads.get(node.id, np.zeros_like(node.value)) if needs[node.id] else None),
-            kinks[node.id],
-        )
-        for node in graph.nodes
-    ]
-    records = [
-        StepRecord(s.of, s.wrt, s.index, s.local, s.upstream, s.contribution, kinks[s.of]) for s in steps
-    ]
+    """The record: graph nodes with their gradients and kinks filled in, and the steps."""
+    with np.errstate(all="ignore"):
+        _mark_kinks(graph)
+    for node in graph.nodes:
+        if needs[node.id]:
+            grad = grads[node.id]
+            node.grad = np.zeros_like(node.value) if grad is None else grad
     return Derivation(
         source=graph.source,
         at=at,
         value=graph.nodes[graph.output].value,
         gradient=gradient,
-        nodes=nodes,
+        nodes=graph.nodes,
         output=graph.output,
-        steps=records,
+        steps=steps,
         wrt=wrt,
         warnings=warnings,
     )

@@ -19,15 +19,23 @@ from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, FUNCTIONS, OPS, Op
 from .parse import suggest
 
 
-@dataclass(eq=False, repr=False)
+@dataclass(eq=False, repr=False, slots=True)
 class Node:
+    """A value in the computation; also the record renderers read (grad and kink set by api)."""
+
     id: int
     op: str  # "var", "const", or a key of OPS
     inputs: tuple[int, ...]
-    value: np.ndarray
+    value: np.ndarray  # float64 (a 0-d result may be a numpy float64 scalar)
     name: str = ""
     span: Span | None = None
     user_named: bool = False
+    grad: np.ndarray | None = None  # None where nothing is differentiated through the node
+    kink: str | None = None  # the convention used, when the node is evaluated at a kink
+
+    @property
+    def role(self) -> str:
+        return {"var": "input", "const": "constant"}.get(self.op, "operation")
 
 
 @dataclass(eq=False, repr=False)
@@ -80,11 +88,31 @@ def program_names(program: Program) -> ProgramNames:
                 if node.name not in assigned and node.name not in free:
                     free[node.name] = node.span
             elif isinstance(node, Call):
+                call_op(node, program.source)
                 every.add(node.func)
         if isinstance(statement, Assign):
             assigned.add(statement.name)
             every.add(statement.name)
     return ProgramNames(free, every)
+
+
+def call_op(expr: Call, source: str) -> Op:
+    """The op a call names, or a GradcliError: unknown function (nearest name), wrong arity."""
+    op = FUNCTIONS.get((expr.func, len(expr.args)))
+    if op is not None:
+        return op
+    if expr.func in FUNCTION_NAMES:
+        counts = sorted(n for name, n in FUNCTIONS if name == expr.func)
+        wanted = " or ".join(str(n) for n in counts)
+        plural = "s" if counts[-1] != 1 else ""
+        raise GradcliError(
+            f"{expr.func}() takes {wanted} argument{plural}, not {len(expr.args)}",
+            span=expr.span,
+            source=source,
+        )
+    near = suggest(expr.func, FUNCTION_NAMES)
+    hint = f"did you mean {near!r}?" if near else "functions: " + ", ".join(sorted(FUNCTION_NAMES))
+    raise GradcliError(f"unknown function {expr.func!r}", span=expr.span, source=source, hint=hint)
 
 
 class _Builder:
@@ -96,9 +124,9 @@ class _Builder:
         self.variables: dict[str, int] = {}
 
     def add(self, op: str, inputs: tuple[int, ...], value, span: Span | None, name: str = "") -> int:
-        node = Node(len(self.nodes), op, inputs, np.asarray(value, dtype=np.float64), name, span)
-        self.nodes.append(node)
-        return node.id
+        node_id = len(self.nodes)
+        self.nodes.append(Node(node_id, op, inputs, value, name, span))
+        return node_id
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> GradcliError:
         return GradcliError(message, span=span, source=self.program.source, hint=hint)
@@ -107,21 +135,21 @@ class _Builder:
         if expr.name in self.env:
             return self.env[expr.name]
         if expr.name in self.values:
-            node = self.add("var", (), self.values[expr.name], expr.span, expr.name)
+            node = self.add("var", (), np.asarray(self.values[expr.name], np.float64), expr.span, expr.name)
             self.nodes[node].user_named = True
             self.env[expr.name] = self.variables[expr.name] = node
             return node
         if expr.name in CONSTANTS:
-            return self.add("const", (), CONSTANTS[expr.name], expr.span, expr.name)
+            return self.add("const", (), np.float64(CONSTANTS[expr.name]), expr.span, expr.name)
         # The API checks for missing values before building; this is the last line of defence.
         raise self.error(f"no value for {expr.name!r}", expr.span, f"give it with --at {expr.name}=...")
 
     def apply(self, op: Op, inputs: tuple[int, ...], span: Span | None) -> int:
-        args = [self.nodes[i].value for i in inputs]
+        nodes = self.nodes
         try:
-            value = op.forward(*args)
+            value = op.forward(*[nodes[i].value for i in inputs])
         except ValueError:
-            shapes = " and ".join(str(tuple(np.shape(a))) for a in args)
+            shapes = " and ".join(str(tuple(np.shape(nodes[i].value))) for i in inputs)
             raise self.error(
                 f"shapes {shapes} do not fit together in {op.symbol!r}",
                 span,
@@ -129,58 +157,47 @@ class _Builder:
             ) from None
         return self.add(op.name, inputs, value, span)
 
-    def call_op(self, expr: Call) -> Op:
-        op = FUNCTIONS.get((expr.func, len(expr.args)))
-        if op is not None:
-            return op
-        if expr.func in FUNCTION_NAMES:
-            counts = sorted(n for name, n in FUNCTIONS if name == expr.func)
-            wanted = " or ".join(str(n) for n in counts)
-            plural = "s" if counts[-1] != 1 else ""
-            raise self.error(
-                f"{expr.func}() takes {wanted} argument{plural}, not {len(expr.args)}", expr.span
-            )
-        near = suggest(expr.func, FUNCTION_NAMES)
-        hint = f"did you mean {near!r}?" if near else "functions: " + ", ".join(sorted(FUNCTION_NAMES))
-        raise self.error(f"unknown function {expr.func!r}", expr.span, hint)
-
     def evaluate(self, root: Expr) -> int:
-        """Post-order over the AST with an explicit stack; returns the root's node."""
+        """Post-order over the AST with an explicit stack; returns the root's node.
+
+        The stack holds expressions still to visit and, pushed before their operands,
+        (op, argument count, span) entries that apply an op once the operands are done.
+        """
         results: list[int] = []
-        stack: list[tuple[Expr, bool]] = [(root, False)]
+        stack: list = [root]
         while stack:
-            expr, ready = stack.pop()
-            if isinstance(expr, Num):
-                results.append(self.add("const", (), expr.value, expr.span, expr.text))
-            elif isinstance(expr, Name):
-                results.append(self.read(expr))
-            elif isinstance(expr, (Array, Index)):
+            item = stack.pop()
+            kind = type(item)
+            if kind is tuple:
+                op, count, span = item
+                args = tuple(results[-count:])
+                del results[-count:]
+                results.append(self.apply(op, args, span))
+            elif kind is Num:
+                results.append(self.add("const", (), np.float64(item.value), item.span, item.text))
+            elif kind is Name:
+                results.append(self.read(item))
+            elif kind is Binary:
+                if item.op not in BINARY_OPS:
+                    raise self.error(f"the operator {item.op!r} is not supported yet", item.span)
+                stack += ((BINARY_OPS[item.op], 2, item.span), item.right, item.left)
+            elif kind is Unary:
+                if item.op == "neg":
+                    stack.append((NEG, 1, item.span))
+                stack.append(item.operand)  # unary plus is the identity: no node
+            elif kind is Call:
+                stack.append((call_op(item, self.program.source), len(item.args), item.span))
+                stack.extend(reversed(item.args))
+            else:
                 raise self.error(
                     "array literals and indexing are not supported in expressions yet",
-                    expr.span,
+                    item.span,
                     "give arrays as values: --at x=[1,2,3]",
                 )
-            elif not ready:
-                stack.append((expr, True))
-                stack.extend((child, False) for child in reversed(children(expr)))
-            elif isinstance(expr, Unary):
-                if expr.op == "neg":
-                    results.append(self.apply(OPS["neg"], (results.pop(),), expr.span))
-                # unary plus is the identity: no node.
-            elif isinstance(expr, Binary):
-                right, left = results.pop(), results.pop()
-                if expr.op not in BINARY_OPS:
-                    raise self.error(f"the operator {expr.op!r} is not supported yet", expr.span)
-                results.append(self.apply(BINARY_OPS[expr.op], (left, right), expr.span))
-            elif isinstance(expr, Call):
-                op = self.call_op(expr)
-                args = tuple(results[len(results) - len(expr.args) :])
-                del results[len(results) - len(expr.args) :]
-                results.append(self.apply(op, args, expr.span))
         (result,) = results
         return result
 
-    def build(self) -> Graph:
+    def build(self, names: ProgramNames) -> Graph:
         output = None
         for statement in self.program.statements:
             first_new = len(self.nodes)
@@ -194,8 +211,11 @@ class _Builder:
                 output = self.evaluate(statement)
         assert output is not None
         graph = Graph(self.nodes, output, self.variables, self.program.source)
-        _give_names(graph, program_names(self.program).all)
+        _give_names(graph, names.all)
         return graph
+
+
+NEG = OPS["neg"]
 
 
 def _give_names(graph: Graph, program_names: set[str]) -> None:
@@ -225,7 +245,9 @@ def _give_names(graph: Graph, program_names: set[str]) -> None:
             node.name = repr(float(node.value))
 
 
-def build_graph(program: Program, values: dict[str, np.ndarray]) -> Graph:
+def build_graph(
+    program: Program, values: dict[str, np.ndarray], names: ProgramNames | None = None
+) -> Graph:
     """Evaluate `program` with the free variables bound to `values`, recording every node."""
     with np.errstate(all="ignore"):
-        return _Builder(program, values).build()
+        return _Builder(program, values).build(names or program_names(program))

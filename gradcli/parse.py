@@ -200,7 +200,14 @@ def _span_at(source: str, offset: int, length: int = 1) -> Span:
 
 
 def _expected_words(expected) -> str:
-    words = sorted({_TERMINAL_WORDS.get(name, name) for name in expected if name in _TERMINAL_WORDS})
+    expected = set(expected)
+    if {"NUMBER", "NAME"} <= expected:
+        # Where an operand is due, list it as one thing, not as every token that may start one.
+        expected -= {"NUMBER", "NAME", "LPAR", "LSQB", "MINUS", "PLUS", "_NL"}
+        words = ["an expression (a number, a name or '(')"]
+    else:
+        words = []
+    words += sorted({_TERMINAL_WORDS[name] for name in expected if name in _TERMINAL_WORDS})
     if not words:
         return ""
     if len(words) > 6:

@@ -67,8 +67,9 @@ def to_data(derivation: Derivation, brief: bool = False) -> dict:
                 "upstream": plain(step.upstream),
                 "contribution": plain(step.contribution),
             }
-            if step.kink:
-                item["kink"] = step.kink
+            kink = derivation.nodes[step.of].kink
+            if kink:
+                item["kink"] = kink
             steps.append(item)
         data["steps"] = steps
     warnings = list(derivation.warnings)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..derivation import Derivation, NodeRecord, StepRecord
+from ..backprop import Step
+from ..derivation import Derivation
+from ..graph import Node
 from ..expr import Expr
 
 
 @dataclass(frozen=True)
 class ForwardRow:
-    node: NodeRecord
+    node: Node
     definition: Expr | None  # None for an input or a named constant
     is_output: bool
 
@@ -22,9 +24,9 @@ class ForwardRow:
 @dataclass(frozen=True)
 class StepRow:
     number: int  # 1-based, in the order backpropagation ran
-    step: StepRecord
-    of: NodeRecord
-    wrt: NodeRecord
+    step: Step
+    of: Node
+    wrt: Node
     formula: Expr  # the local partial ∂of/∂wrt
 
 
@@ -32,8 +34,8 @@ class StepRow:
 class SumRow:
     """The sum rule at a node that feeds several others: its gradient adds their contributions."""
 
-    node: NodeRecord
-    steps: tuple[StepRecord, ...]
+    node: Node
+    steps: tuple[Step, ...]
     feeds: tuple[str, ...]  # the names of the nodes it feeds, one per contribution
 
 
@@ -70,5 +72,5 @@ def feeds_phrase(row: SumRow) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def kinks(derivation: Derivation) -> list[NodeRecord]:
+def kinks(derivation: Derivation) -> list[Node]:
     return [node for node in derivation.nodes if node.kink]

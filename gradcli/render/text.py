@@ -41,7 +41,7 @@ def backward_section(derivation: Derivation, digits: int) -> list[str]:
                 [
                     str(row.number),
                     f"{row.of.name} → {row.wrt.name}",
-                    f"{d} = {to_text(row.formula)}" + ("  *" if row.step.kink else ""),
+                    f"{d} = {to_text(row.formula)}" + ("  *" if row.of.kink else ""),
                     format_value(row.step.local, digits),
                     "× " + format_value(row.step.upstream, digits),
                     "= " + format_value(row.step.contribution, digits),

@@ -1,0 +1,72 @@
+"""Shared helpers: run the real CLI in-process (fast) or as a subprocess (the installed script)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+from gradcli.cli import main
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+class _Stdin(io.StringIO):
+    def isatty(self) -> bool:
+        return False
+
+
+def run_cli(*args: str, stdin: str | None = None) -> Run:
+    """`gradcli ARGS...` in this process, with stdin/stdout/stderr captured."""
+    saved = sys.stdin, sys.stdout, sys.stderr
+    out, err = io.StringIO(), io.StringIO()
+    sys.stdin = _Stdin(stdin or "")
+    sys.stdout, sys.stderr = out, err
+    try:
+        code = main(list(args))
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def run_process(*args: str, stdin: str | None = None, timeout: float = 120) -> Run:
+    """`gradcli ARGS...` as a separate process (`python -m gradcli`), as a user runs it."""
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    done = subprocess.run(
+        [sys.executable, "-m", "gradcli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+def require_program(name: str) -> str:
+    """The path of an external program; skip without it, but fail in CI (where .ci/run installs it)."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is not installed, but CI must have it (.ci/run installs it)")
+        pytest.skip(f"{name} is not installed")
+    return path
