@@ -1,16 +1,16 @@
 """The Python API: the one entry point the CLI calls.
 
-    >>> import gradcli
-    >>> result = gradcli.evaluate("(a+b)*(b+1)", a=2, b=1)
-    >>> float(result.value), {k: float(v) for k, v in result.gradient.items()}
-    (6.0, {'a': 2.0, 'b': 5.0})
+>>> import gradcli
+>>> result = gradcli.evaluate("(a+b)*(b+1)", a=2, b=1)
+>>> float(result.value), {k: float(v) for k, v in result.gradient.items()}
+(6.0, {'a': 2.0, 'b': 5.0})
 """
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
-from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -30,7 +30,9 @@ def _as_array(name: str, value: object) -> np.ndarray:
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise GradcliError(f"the value of {name!r} is not a number or an array of numbers: {value!r}") from None
+        raise GradcliError(
+            f"the value of {name!r} is not a number or an array of numbers: {value!r}"
+        ) from None
     return array
 
 
@@ -130,7 +132,9 @@ def _evaluate(program: Program, given: dict[str, object], wrt: Iterable[str] | N
         )
     for name, grad in gradient.items():
         if not np.all(np.isfinite(grad)):
-            warnings.append(f"the gradient with respect to {name!r} is not finite: {np.asarray(grad).tolist()}")
+            warnings.append(
+                f"the gradient with respect to {name!r} is not finite: {np.asarray(grad).tolist()}"
+            )
     problem = first_non_finite(graph)
     if problem:
         warnings.append(problem)

@@ -40,7 +40,7 @@ _FORMAT_BY_SUFFIX = {".md": Format.markdown, ".tex": Format.latex, ".json": Form
 SourceArg = Annotated[
     Optional[str],
     typer.Argument(
-        help="The expression or program, e.g. \"(a+b)*(b+1)\" or \"y = w*x; (y - t)^2\". "
+        help='The expression or program, e.g. "(a+b)*(b+1)" or "y = w*x; (y - t)^2". '
         "'-' reads it from standard input. One starting with '-' works (\"-x^2\"); "
         "if it reads as an option, put -- before it.",
         show_default=False,
@@ -104,7 +104,15 @@ def _choose_format(fmt: Format | None, json_flag: bool, output: Path | None) -> 
     return Format.rich
 
 
-def render(derivation, fmt: Format, *, digits: int, brief: bool, standalone: bool, to_terminal: bool) -> str | None:
+def render(
+    derivation,
+    fmt: Format,
+    *,
+    digits: int = 4,
+    brief: bool = False,
+    standalone: bool = False,
+    paths: bool = False,
+) -> str | None:
     """The document for `fmt`; None for rich, which prints itself."""
     if fmt is Format.json:
         from .render import json as json_renderer
@@ -113,18 +121,18 @@ def render(derivation, fmt: Format, *, digits: int, brief: bool, standalone: boo
     if fmt is Format.text:
         from .render import text
 
-        return text.render(derivation, digits=digits, brief=brief)
+        return text.render(derivation, digits=digits, brief=brief, paths=paths)
     if fmt is Format.markdown:
         from .render import markdown
 
-        return markdown.render(derivation, digits=digits, brief=brief)
+        return markdown.render(derivation, digits=digits, brief=brief, paths=paths)
     if fmt is Format.latex:
         from .render import latex
 
-        return latex.render(derivation, digits=digits, brief=brief, standalone=standalone)
+        return latex.render(derivation, digits=digits, brief=brief, standalone=standalone, paths=paths)
     from .render import rich as rich_renderer
 
-    rich_renderer.print_derivation(derivation, digits=digits, brief=brief)
+    rich_renderer.print_derivation(derivation, digits=digits, brief=brief, paths=paths)
     return None
 
 
@@ -133,23 +141,37 @@ def eval_command(
     source: SourceArg = None,
     at: AtOpt = None,
     wrt: Annotated[
-        Optional[str], typer.Option(help="Differentiate only by these variables (comma-separated).", show_default=False)
+        Optional[str],
+        typer.Option(help="Differentiate only by these variables (comma-separated).", show_default=False),
     ] = None,
     fmt: Annotated[
         Optional[Format],
-        typer.Option("--format", "-F", help="Output format (default: rich; from the extension with -o).", show_default=False),
+        typer.Option(
+            "--format",
+            "-F",
+            help="Output format (default: rich; from the extension with -o).",
+            show_default=False,
+        ),
     ] = None,
     json_flag: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     brief: Annotated[bool, typer.Option("--brief", help="The result alone: value and gradients.")] = False,
     digits: Annotated[
-        int, typer.Option(min=1, max=17, help="Significant digits in the human formats (JSON is never rounded).")
+        int,
+        typer.Option(min=1, max=17, help="Significant digits in the human formats (JSON is never rounded)."),
     ] = 4,
     file: FileOpt = None,
     output: Annotated[
         Optional[Path],
-        typer.Option("--output", "-o", help="Write the document to FILE (.md .tex .json .txt).", show_default=False),
+        typer.Option(
+            "--output", "-o", help="Write the document to FILE (.md .tex .json .txt).", show_default=False
+        ),
     ] = None,
-    standalone: Annotated[bool, typer.Option(help="With --format latex: a whole document for pdflatex.")] = False,
+    standalone: Annotated[
+        bool, typer.Option(help="With --format latex: a whole document for pdflatex.")
+    ] = False,
+    paths: Annotated[
+        bool, typer.Option("--paths", help="Also write each gradient as a sum over paths (the chain rule).")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Evaluate an expression, backpropagate, and show the worked derivation.
@@ -170,7 +192,7 @@ def eval_command(
     derivation = evaluate(text, values, wrt=wrt_names)
     if output is not None and chosen is Format.rich:
         chosen = Format.text
-    document = render(derivation, chosen, digits=digits, brief=brief, standalone=standalone, to_terminal=output is None)
+    document = render(derivation, chosen, digits=digits, brief=brief, standalone=standalone, paths=paths)
     _emit(document, output)
 
 
@@ -192,7 +214,9 @@ DEMO_AT = "w0=2,x0=-1,w1=-3,x1=-2,w2=-3"
 
 @app.command("demo")
 def demo_command(
-    fmt: Annotated[Optional[Format], typer.Option("--format", "-F", help="Output format.", show_default=False)] = None,
+    fmt: Annotated[
+        Optional[Format], typer.Option("--format", "-F", help="Output format.", show_default=False)
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Run a worked example: seed 004's sigmoid neuron, h = 1/(1+exp(-(w0*x0+w1*x1+w2)))."""
@@ -202,7 +226,7 @@ def demo_command(
     chosen = fmt or Format.rich
     sys.stdout.write(f'$ gradcli eval "{DEMO_PROGRAM}" --at {DEMO_AT}\n\n')
     derivation = evaluate(DEMO_PROGRAM, parse_at([DEMO_AT]))
-    _emit(render(derivation, chosen, digits=4, brief=False, standalone=False, to_terminal=True), None)
+    _emit(render(derivation, chosen), None)
 
 
 def _version(value: bool) -> None:
@@ -247,9 +271,7 @@ def _source_first(args: list[str], command) -> list[str]:
         name = arg.split("=", 1)[0]
         if arg in takes_value:
             skip = True
-        known = name in takes_value or name in flags or (
-            arg[:2] in takes_value and not arg.startswith("--")
-        )
+        known = name in takes_value or name in flags or (arg[:2] in takes_value and not arg.startswith("--"))
         looks_like_expression = arg.startswith("-") and not arg.startswith("--") and arg != "-"
         if looks_like_expression and not known and moved is None:
             moved = arg

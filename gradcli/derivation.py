@@ -56,7 +56,7 @@ class Derivation:
         """The local partial ∂of/∂wrt as a formula over node names (`-1/g^2`)."""
         node = self.nodes[step.of]
         op = OPS[node.op]
-        mapping = {param: self.ref(i) for param, i in zip(op.params, node.inputs)}
+        mapping = {param: self.ref(i) for param, i in zip(op.params, node.inputs, strict=True)}
         mapping["out"] = Name(node.name)
         return simplify(substitute(partial_template(node.op, step.index), mapping))
 
@@ -80,9 +80,12 @@ class Derivation:
 def _mark_kinks(graph: Graph) -> None:
     for node in graph.nodes:
         op = OPS.get(node.op)
-        if op is not None and op.kink is not None:
-            if np.any(op.kink(*(graph.nodes[i].value for i in node.inputs))):
-                node.kink = op.convention
+        if (
+            op is not None
+            and op.kink is not None
+            and np.any(op.kink(*(graph.nodes[i].value for i in node.inputs)))
+        ):
+            node.kink = op.convention
 
 
 def _is_finite(value) -> bool:
@@ -94,7 +97,9 @@ def first_non_finite(graph: Graph) -> str | None:
     finite = [_is_finite(node.value) for node in graph.nodes]
     for node in graph.nodes:
         if not finite[node.id] and all(finite[i] for i in node.inputs):
-            inputs = ", ".join(f"{graph.nodes[i].name} = {graph.nodes[i].value.tolist()}" for i in node.inputs)
+            inputs = ", ".join(
+                f"{graph.nodes[i].name} = {graph.nodes[i].value.tolist()}" for i in node.inputs
+            )
             where = f" from {inputs}" if inputs else ""
             return f"{node.name} ({node.op}) is the first non-finite value: {node.value.tolist()}{where}"
     return None

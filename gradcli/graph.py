@@ -8,8 +8,8 @@ never clash with a name of the program. The walk over the AST is iterative.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 
@@ -245,9 +245,7 @@ def _give_names(graph: Graph, program_names: set[str]) -> None:
             node.name = repr(float(node.value))
 
 
-def build_graph(
-    program: Program, values: dict[str, np.ndarray], names: ProgramNames | None = None
-) -> Graph:
+def build_graph(program: Program, values: dict[str, np.ndarray], names: ProgramNames | None = None) -> Graph:
     """Evaluate `program` with the free variables bound to `values`, recording every node."""
     with np.errstate(all="ignore"):
         return _Builder(program, values).build(names or program_names(program))

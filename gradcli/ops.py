@@ -14,9 +14,9 @@ each side, sqrt'(0) = +inf, x^0 gives 0 to x, pow(0, b) with b >= 0 gives 0 to b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Callable
 
 import numpy as np
 
@@ -126,7 +126,15 @@ _ROWS = [
     Op("neg", ("x",), np.negative, (Partial("-1", _minus_one),), "-"),
     # Elementary functions.
     Op("exp", ("x",), np.exp, (Partial("exp(x)", lambda x, out: out),), "exp"),
-    Op("log", ("x",), np.log, (Partial("1/x", lambda x, out: 1.0 / x),), "log", domain=(0.2, 4.0), aliases=("ln",)),
+    Op(
+        "log",
+        ("x",),
+        np.log,
+        (Partial("1/x", lambda x, out: 1.0 / x),),
+        "log",
+        domain=(0.2, 4.0),
+        aliases=("ln",),
+    ),
     Op(
         "sqrt",
         ("x",),

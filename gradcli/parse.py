@@ -72,7 +72,7 @@ class _AstBuilder(Transformer):
         return tuple(child for child in children if child is not None)
 
     def assign(self, children):
-        name, equals, value = children
+        name, _equals, value = children
         return Assign(str(name), value, _span(name))
 
     def binary(self, children):
@@ -248,7 +248,11 @@ def _syntax_error(source: str, error: UnexpectedInput) -> GradcliError:
     text = str(token)
     span = Span(token.line, token.column, token.start_pos, token.end_pos)
     previous = source[: token.start_pos].rstrip()
-    if token.type in ("NAME", "LPAR", "NUMBER") and previous and (previous[-1].isalnum() or previous[-1] in "._)"):
+    if (
+        token.type in ("NAME", "LPAR", "NUMBER")
+        and previous
+        and (previous[-1].isalnum() or previous[-1] in "._)")
+    ):
         # `2x`, `2(x+1)`, `(a)(b)`, `x y`: an implicit product.
         left = previous.split()[-1] if previous.split() else previous
         return GradcliError(

@@ -74,7 +74,7 @@ def to_data(derivation: Derivation, brief: bool = False) -> dict:
         data["steps"] = steps
     warnings = list(derivation.warnings)
     if _has_non_finite(derivation) and not any("not finite" in w or "non-finite" in w for w in warnings):
-        warnings.append("some numbers are not finite: they are written as the strings \"nan\", \"inf\", \"-inf\"")
+        warnings.append('some numbers are not finite: they are written as the strings "nan", "inf", "-inf"')
     data["warnings"] = warnings
     return data
 

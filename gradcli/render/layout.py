@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from ..backprop import Step
 from ..derivation import Derivation
-from ..graph import Node
 from ..expr import Expr
+from ..graph import Node
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,13 @@ def backward_rows(derivation: Derivation) -> list[StepRow | SumRow]:
     rows: list[StepRow | SumRow] = []
     for k, step in enumerate(derivation.steps):
         rows.append(
-            StepRow(k + 1, step, derivation.nodes[step.of], derivation.nodes[step.wrt], derivation.local_formula(step))
+            StepRow(
+                k + 1,
+                step,
+                derivation.nodes[step.of],
+                derivation.nodes[step.wrt],
+                derivation.local_formula(step),
+            )
         )
         if k in last_into:
             node = derivation.nodes[last_into[k]]
@@ -64,9 +70,9 @@ def backward_rows(derivation: Derivation) -> list[StepRow | SumRow]:
     return rows
 
 
-def feeds_phrase(row: SumRow) -> str:
-    """`v1 and v2`, or `v1 twice` for `x*x`."""
-    names = list(dict.fromkeys(row.feeds))
+def feeds_phrase(row: SumRow, spell=str) -> str:
+    """`v1 and v2`, or `v1 twice` for `x*x`; `spell` writes a name in the format at hand."""
+    names = [spell(name) for name in dict.fromkeys(row.feeds)]
     if len(names) == 1:
         return f"{names[0]} {'twice' if len(row.feeds) == 2 else f'{len(row.feeds)} times'}"
     return ", ".join(names[:-1]) + " and " + names[-1]
@@ -74,3 +80,43 @@ def feeds_phrase(row: SumRow) -> str:
 
 def kinks(derivation: Derivation) -> list[Node]:
     return [node for node in derivation.nodes if node.kink]
+
+
+@dataclass(frozen=True)
+class PathSum:
+    """∂out/∂variable as a sum over the paths from the output down to the variable."""
+
+    variable: Node
+    paths: tuple[tuple[Step, ...], ...]  # each path: its steps, from the output down
+    total_paths: int  # how many there are (may exceed the ones listed)
+
+
+def path_sums(derivation: Derivation, limit: int = 16) -> list[PathSum]:
+    """The chain rule written out along every path (seed 000's style), at most `limit` per variable.
+
+    Paths can be exponentially many (`x` used twice at each of n levels gives 2^n), so they are
+    counted by dynamic programming and only the first `limit` are spelled out.
+    """
+    edges: dict[int, list[Step]] = {}
+    for step in derivation.steps:
+        edges.setdefault(step.of, []).append(step)
+    result = []
+    for name in derivation.wrt:
+        target = derivation.variables[name]
+        counts = [0] * len(derivation.nodes)
+        counts[target] = 1
+        for node in derivation.nodes:  # creation order: inputs are counted before their users
+            for step in edges.get(node.id, ()):
+                counts[node.id] += counts[step.wrt]
+        found: list[tuple[Step, ...]] = []
+        stack: list[tuple[int, tuple[Step, ...]]] = [(derivation.output, ())]
+        while stack and len(found) < limit:
+            node_id, path = stack.pop()
+            if node_id == target:
+                found.append(path)
+                continue
+            for step in reversed(edges.get(node_id, ())):
+                if counts[step.wrt]:
+                    stack.append((step.wrt, (*path, step)))
+        result.append(PathSum(derivation.nodes[target], tuple(found), counts[derivation.output]))
+    return result

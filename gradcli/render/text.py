@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..derivation import Derivation
 from .formula import to_text
-from .layout import StepRow, SumRow, backward_rows, feeds_phrase, forward_rows, kinks
+from .layout import StepRow, SumRow, backward_rows, feeds_phrase, forward_rows, kinks, path_sums
 from .numbers import format_value
 
 
@@ -12,7 +12,7 @@ def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = []
     for row in [header, *rows]:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
         lines.append((indent + "  ".join(cells)).rstrip())
     return lines
 
@@ -55,10 +55,10 @@ def backward_section(derivation: Derivation, digits: int) -> list[str]:
                 [
                     "",
                     f"sum at {row.node.name}",
-                    f"({row.node.name} feeds {feeds_phrase(row)}):",
+                    f"{row.node.name} feeds {feeds_phrase(row)}: ∂{out}/∂{row.node.name} = {terms}",
                     "",
                     "",
-                    f"∂{out}/∂{row.node.name} = {terms} = {total}",
+                    f"= {total}",
                 ]
             )
     header = ["step", "edge", "local derivative", "local", "× upstream", "= contribution"]
@@ -81,10 +81,32 @@ def notes_section(derivation: Derivation) -> list[str]:
     return lines
 
 
-def render(derivation: Derivation, digits: int = 4, brief: bool = False) -> str:
+def paths_section(derivation: Derivation, digits: int) -> list[str]:
+    """Seed 000's way: each gradient as a sum over paths of products of local derivatives."""
+    out = derivation.output_node.name
+    lines = ["Chain rule along every path"]
+    for item in path_sums(derivation):
+        name = lambda i: derivation.nodes[i].name  # noqa: E731
+        symbolic = " + ".join(" · ".join(f"∂{name(s.of)}/∂{name(s.wrt)}" for s in p) for p in item.paths)
+        numeric = " + ".join(" · ".join(format_value(s.local, digits) for s in p) for p in item.paths)
+        more = item.total_paths - len(item.paths)
+        tail = f" + … ({more} more paths)" if more else ""
+        grad = format_value(derivation.gradient[item.variable.name], digits)
+        lines.append(f"  ∂{out}/∂{item.variable.name} = {symbolic or '0'}{tail}")
+        lines.append(f"  {' ' * len(f'∂{out}/∂{item.variable.name}')} = {numeric or '0'}{tail} = {grad}")
+    return lines
+
+
+def render(derivation: Derivation, digits: int = 4, brief: bool = False, paths: bool = False) -> str:
     sections = [result_section(derivation, digits)]
     if not brief:
-        sections = [forward_section(derivation, digits), backward_section(derivation, digits), *sections]
+        middle = [paths_section(derivation, digits)] if paths else []
+        sections = [
+            forward_section(derivation, digits),
+            backward_section(derivation, digits),
+            *middle,
+            *sections,
+        ]
     notes = notes_section(derivation)
     if notes:
         sections.append(notes)

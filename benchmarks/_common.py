@@ -1,0 +1,122 @@
+"""Shared by the benchmarks: the machine and versions they ran on, median-of-N timing, tables.
+
+Figures, not tests: nothing here asserts on a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from importlib import metadata
+
+PACKAGES = ("gradcli", "numpy", "lark", "rich", "typer", "interegular", "pydantic")
+THREAD_VARIABLES = (
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONPYCACHEPREFIX",
+)
+
+
+def arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a rough look, not figures)")
+    return parser.parse_args()
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def print_machine(title: str, quick: bool) -> None:
+    """The conditions, first: a figure without its machine and versions says little."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    print(f"# {title}")
+    print(f"date      {datetime.date.today().isoformat()}{'   (--quick: rough figures)' if quick else ''}")
+    print(f"machine   {cpu_model()}, {os.cpu_count()} cores ({usable} usable), {platform.platform()}")
+    print(f"python    {platform.python_implementation()} {platform.python_version()}  ({sys.executable})")
+    print("packages  " + ", ".join(f"{name} {_version(name)}" for name in PACKAGES))
+    settings = [f"{name}={os.environ[name]}" for name in THREAD_VARIABLES if name in os.environ]
+    print("env       " + (" ".join(settings) if settings else "(no thread or bytecode variables set)"))
+    print()
+
+
+def timed(function: Callable[[], object], repeat: int, warmup: int = 1) -> list[float]:
+    """Wall times of `repeat` calls after `warmup` untimed ones; garbage collected between calls,
+    outside the timing, so that no call pays for the previous one's garbage."""
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def median(times: Sequence[float]) -> float:
+    return statistics.median(times)
+
+
+def spread(times: Sequence[float]) -> str:
+    """The interquartile range relative to the median: how much to trust a figure."""
+    if len(times) < 4:
+        return "n/a"
+    q1, _, q3 = statistics.quantiles(times, n=4)
+    return f"±{50 * (q3 - q1) / statistics.median(times):.0f}%"
+
+
+def seconds(value: float) -> str:
+    if value >= 1:
+        return f"{value:.2f} s"
+    if value >= 0.01:
+        return f"{value * 1e3:.0f} ms"
+    return f"{value * 1e3:.1f} ms"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A plain-text table: first column left-aligned, the others right-aligned."""
+    cells = [[str(cell) for cell in row] for row in [headers, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row: Sequence[str]) -> str:
+        first = row[0].ljust(widths[0])
+        rest = [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
+        return "  ".join([first, *rest]).rstrip()
+
+    print(line(cells[0]))
+    print("  ".join("-" * width for width in widths))
+    for row in cells[1:]:
+        print(line(row))
+    print()
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"

@@ -1,0 +1,111 @@
+"""`--format markdown`: GitHub-flavoured tables with `$...$` maths (renders on GitHub and in Jupyter)."""
+
+from __future__ import annotations
+
+from ..derivation import Derivation
+from .formula import latex_name, to_latex
+from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, path_sums
+from .numbers import format_value
+
+
+def _math(text: str) -> str:
+    return f"${text}$"
+
+
+def _d(top: str, bottom: str) -> str:
+    return rf"\partial {latex_name(top)}/\partial {latex_name(bottom)}"
+
+
+def _cell(text: str) -> str:
+    # A '|' would end the cell; the LaTeX written here never needs one.
+    return text.replace("|", r"\|")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def render(derivation: Derivation, digits: int = 4, brief: bool = False, paths: bool = False) -> str:
+    out = derivation.output_node.name
+    value = lambda v: format_value(v, digits)  # noqa: E731
+    lines: list[str] = []
+    if not brief:
+        rows = []
+        for row in forward_rows(derivation):
+            node = row.node
+            name = _math(latex_name(node.name))
+            definition = _math(to_latex(row.definition)) if row.definition is not None else node.role
+            note = "output" if row.is_output else ""
+            if node.kink:
+                note = (note + ", " if note else "") + "kink"
+            rows.append([f"**{name}**" if row.is_output else name, definition, value(node.value), note])
+        lines += ["### Forward pass", "", *_table(["node", "definition", "value", ""], rows), ""]
+
+        lines += ["### Backward pass", "", f"Start: {_math(_d(out, out) + ' = 1')}.", ""]
+        rows = []
+        for row in backward_rows(derivation):
+            if isinstance(row, StepRow):
+                edge = _math(rf"{latex_name(row.of.name)} \to {latex_name(row.wrt.name)}")
+                local = _math(f"{_d(row.of.name, row.wrt.name)} = {to_latex(row.formula)}")
+                rows.append(
+                    [
+                        str(row.number),
+                        edge,
+                        local + (" (kink)" if row.of.kink else ""),
+                        value(row.step.local),
+                        value(row.step.upstream),
+                        value(row.step.contribution),
+                    ]
+                )
+            else:
+                terms = " + ".join(value(s.contribution) for s in row.steps)
+                feeds = feeds_phrase(row, lambda n: _math(latex_name(n)))
+                name = _math(latex_name(row.node.name))
+                rows.append(
+                    [
+                        "",
+                        f"**sum at {name}**",
+                        f"{name} feeds {feeds}: {_math(f'{_d(out, row.node.name)} = {terms}')}",
+                        "",
+                        "",
+                        f"**{value(row.node.grad)}**",
+                    ]
+                )
+        if rows:
+            header = ["step", "edge", "local derivative", "local", "× upstream", "= contribution"]
+            lines += [*_table(header, rows), ""]
+        else:
+            lines += ["No steps: the output depends on no variable it is differentiated by.", ""]
+        if paths:
+            lines += _paths(derivation, digits)
+
+    lines += ["### Result", "", f"{_math(latex_name(out))} = {value(derivation.value)}", ""]
+    if derivation.gradient:
+        rows = [[_math(_d(out, name)), value(grad)] for name, grad in derivation.gradient.items()]
+        lines += [*_table(["gradient", "value"], rows), ""]
+    for node in kinks(derivation):
+        lines.append(f"- kink at {_math(latex_name(node.name))}: {node.kink}")
+    lines += [f"- warning: {w}" for w in derivation.warnings]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _paths(derivation: Derivation, digits: int) -> list[str]:
+    out = derivation.output_node.name
+    lines = ["### Chain rule along every path", ""]
+    for item in path_sums(derivation):
+        products = [
+            r" \cdot ".join(_d(derivation.nodes[s.of].name, derivation.nodes[s.wrt].name) for s in p)
+            for p in item.paths
+        ]
+        numbers = [r" \cdot ".join(format_value(s.local, digits) for s in p) for p in item.paths]
+        more = item.total_paths - len(item.paths)
+        tail = rf" + \dots\ ({more}\ \text{{more paths}})" if more else ""
+        symbolic = " + ".join(products) or "0"
+        numeric = " + ".join(numbers) or "0"
+        grad = format_value(derivation.gradient[item.variable.name], digits)
+        lines.append(
+            f"- {_math(f'{_d(out, item.variable.name)} = {symbolic}{tail} = {numeric}{tail} = {grad}')}"
+        )
+    return [*lines, ""]

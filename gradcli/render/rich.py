@@ -1,0 +1,142 @@
+"""`--format rich` (the default): the worked derivation as Rich tables in the terminal.
+
+Colour only on a terminal (Rich honours NO_COLOR); cells are Text objects, never markup, so a
+`[` in a formula is printed as it is; long formulas fold onto the next line instead of being cut.
+Tables stop after MAX_ROWS rows and say how many were left out and which format prints them all.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from ..derivation import Derivation
+from .formula import to_text
+from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, path_sums
+from .numbers import format_value
+
+MAX_ROWS = 300
+
+
+def _table(title: str, columns: list[str], right: set[int] = frozenset()) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, padding=(0, 1))
+    for i, column in enumerate(columns):
+        table.add_column(column, overflow="fold", justify="right" if i in right else "left")
+    return table
+
+
+def _cut(table: Table, left_out: int) -> None:
+    if left_out > 0:
+        note = Text(f"… {left_out} more rows: --format text, markdown, latex or json prints them all", "dim")
+        table.add_row(*([note] + [Text("")] * (len(table.columns) - 1)))
+
+
+def forward_table(derivation: Derivation, digits: int) -> Table:
+    table = _table("Forward pass", ["node", "definition", "value", ""])
+    rows = forward_rows(derivation)
+    for row in rows[:MAX_ROWS]:
+        node = row.node
+        style = "bold green" if row.is_output else ("yellow" if node.kink else "")
+        definition = to_text(row.definition) if row.definition is not None else node.role
+        notes = (["output"] if row.is_output else []) + (["kink"] if node.kink else [])
+        table.add_row(
+            Text(node.name, style or "cyan"),
+            Text(definition, "dim" if row.definition is None else ""),
+            Text(format_value(node.value, digits), style),
+            Text(", ".join(notes), style),
+        )
+    _cut(table, len(rows) - MAX_ROWS)
+    return table
+
+
+def backward_table(derivation: Derivation, digits: int) -> Table:
+    out = derivation.output_node.name
+    table = _table(
+        f"Backward pass (start: ∂{out}/∂{out} = 1)",
+        ["step", "edge", "local derivative", "local", "× upstream", "= contribution"],
+        right={0},
+    )
+    rows = backward_rows(derivation)
+    for row in rows[:MAX_ROWS]:
+        if isinstance(row, StepRow):
+            kink = " (kink)" if row.of.kink else ""
+            table.add_row(
+                Text(str(row.number), "dim"),
+                Text(f"{row.of.name} → {row.wrt.name}"),
+                Text(
+                    f"∂{row.of.name}/∂{row.wrt.name} = {to_text(row.formula)}{kink}", "yellow" if kink else ""
+                ),
+                Text(format_value(row.step.local, digits)),
+                Text(format_value(row.step.upstream, digits)),
+                Text(format_value(row.step.contribution, digits), "bold"),
+            )
+        else:
+            terms = " + ".join(format_value(s.contribution, digits) for s in row.steps)
+            table.add_row(
+                Text(""),
+                Text(f"sum at {row.node.name}", "magenta"),
+                Text(
+                    f"{row.node.name} feeds {feeds_phrase(row)}: ∂{out}/∂{row.node.name} = {terms}", "magenta"
+                ),
+                Text(""),
+                Text(""),
+                Text(f"= {format_value(row.node.grad, digits)}", "bold magenta"),
+            )
+    _cut(table, len(rows) - MAX_ROWS)
+    return table
+
+
+def paths_table(derivation: Derivation, digits: int) -> Table:
+    out = derivation.output_node.name
+    table = _table("Chain rule along every path", ["gradient", "sum over paths", "value"])
+    for item in path_sums(derivation):
+        names = lambda s: (derivation.nodes[s.of].name, derivation.nodes[s.wrt].name)  # noqa: E731
+        symbolic = " + ".join(" · ".join("∂{}/∂{}".format(*names(s)) for s in p) for p in item.paths)
+        numeric = " + ".join(" · ".join(format_value(s.local, digits) for s in p) for p in item.paths)
+        more = item.total_paths - len(item.paths)
+        tail = f" + … ({more} more paths)" if more else ""
+        grad = format_value(derivation.gradient[item.variable.name], digits)
+        table.add_row(
+            Text(f"∂{out}/∂{item.variable.name}", "cyan"),
+            Text(f"{symbolic or '0'}{tail}\n= {numeric or '0'}{tail}"),
+            Text(grad, "bold"),
+        )
+    return table
+
+
+def result_table(derivation: Derivation, digits: int) -> Table:
+    out = derivation.output_node.name
+    table = _table("Result", ["", "value"])
+    table.add_row(Text(out, "bold green"), Text(format_value(derivation.value, digits), "bold green"))
+    for name, grad in derivation.gradient.items():
+        table.add_row(Text(f"∂{out}/∂{name}", "cyan"), Text(format_value(grad, digits), "bold"))
+    return table
+
+
+def print_derivation(
+    derivation: Derivation,
+    digits: int = 4,
+    brief: bool = False,
+    paths: bool = False,
+    console: Console | None = None,
+) -> None:
+    console = console or Console(highlight=False)
+    parts = []
+    if not brief:
+        parts.append(forward_table(derivation, digits))
+        if derivation.steps:
+            parts.append(backward_table(derivation, digits))
+        else:
+            parts.append(
+                Text("No backward steps: the output depends on no variable it is differentiated by.\n")
+            )
+        if paths:
+            parts.append(paths_table(derivation, digits))
+    parts.append(result_table(derivation, digits))
+    for node in kinks(derivation):
+        parts.append(Text(f"kink at {node.name}: {node.kink}", "yellow"))
+    for warning in derivation.warnings:
+        parts.append(Text(f"warning: {warning}", "red"))
+    console.print(Group(*parts))
