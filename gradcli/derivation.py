@@ -68,6 +68,32 @@ class Derivation:
             into.setdefault(step.wrt, []).append(k)
         return into
 
+    def to_json(self, brief: bool = False) -> str:
+        from .render import json
+
+        return json.render(self, brief=brief)
+
+    def to_text(self, digits: int = 4, brief: bool = False, paths: bool = False) -> str:
+        from .render import text
+
+        return text.render(self, digits=digits, brief=brief, paths=paths)
+
+    def to_markdown(self, digits: int = 4, brief: bool = False, paths: bool = False) -> str:
+        from .render import markdown
+
+        return markdown.render(self, digits=digits, brief=brief, paths=paths)
+
+    def to_latex(
+        self, digits: int = 4, brief: bool = False, standalone: bool = False, paths: bool = False
+    ) -> str:
+        from .render import latex
+
+        return latex.render(self, digits=digits, brief=brief, standalone=standalone, paths=paths)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows a result as its worked derivation."""
+        return self.to_markdown()
+
     @property
     def output_node(self) -> Node:
         return self.nodes[self.output]

@@ -109,7 +109,10 @@ def to_latex(expr: Expr) -> str:
         return ("-" if expr.op == "neg" else "+") + (rf"\left({inner}\right)" if wrap else inner)
     if isinstance(expr, Binary):
         if expr.op == "div":
-            return rf"\frac{{{to_latex(expr.left)}}}{{{to_latex(expr.right)}}}"
+            numerator = expr.left
+            if isinstance(numerator, Unary) and numerator.op == "neg":  # -a/b is written -\frac{a}{b}
+                return rf"-\frac{{{to_latex(numerator.operand)}}}{{{to_latex(expr.right)}}}"
+            return rf"\frac{{{to_latex(numerator)}}}{{{to_latex(expr.right)}}}"
         left_wrap, right_wrap = _operands(expr)
         left, right = to_latex(expr.left), to_latex(expr.right)
         if left_wrap:

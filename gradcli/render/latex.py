@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..derivation import Derivation
 from .formula import latex_name, to_latex
-from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, path_sums
+from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, path_lines
 from .numbers import format_value
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
@@ -131,18 +131,16 @@ def render(
 
 def _paths(derivation: Derivation, digits: int) -> list[str]:
     out = derivation.output_node.name
-    lines = [r"\paragraph{Chain rule along every path}", r"\begin{align*}"]
-    rows = []
-    for item in path_sums(derivation):
-        name = lambda i: derivation.nodes[i].name  # noqa: E731
-        symbolic = " + ".join(r" \cdot ".join(_d(name(s.of), name(s.wrt)) for s in p) for p in item.paths)
-        numeric = " + ".join(r" \cdot ".join(number(s.local, digits) for s in p) for p in item.paths)
-        more = item.total_paths - len(item.paths)
-        tail = rf" + \dots \text{{ ({more} more paths)}}" if more else ""
-        grad = number(derivation.gradient[item.variable.name], digits)
-        rows.append(
-            rf"{_d(out, item.variable.name)} &= {symbolic or '0'}{tail} \\"
-            + "\n"
-            + rf"&= {numeric or '0'}{tail} = {grad}"
-        )
-    return [*lines, " \\\\\n".join(rows), r"\end{align*}", ""]
+    more = lambda n: rf" + \dots \text{{ ({n} more paths)}}"  # noqa: E731
+    lines = path_lines(derivation, _d, lambda v: number(v, digits), r" \cdot ", more)
+    rows = [
+        rf"{_d(out, line.variable)} &= {line.symbolic} \\" + "\n" + rf"&= {line.numeric} = {line.gradient}"
+        for line in lines
+    ]
+    return [
+        r"\paragraph{Chain rule along every path}",
+        r"\begin{align*}",
+        " \\\\\n".join(rows),
+        r"\end{align*}",
+        "",
+    ]

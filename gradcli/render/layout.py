@@ -6,6 +6,7 @@ same facts: a renderer only decides how a row looks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..backprop import Step
@@ -120,3 +121,42 @@ def path_sums(derivation: Derivation, limit: int = 16) -> list[PathSum]:
                     stack.append((step.wrt, (*path, step)))
         result.append(PathSum(derivation.nodes[target], tuple(found), counts[derivation.output]))
     return result
+
+
+@dataclass(frozen=True)
+class PathLine:
+    variable: str
+    symbolic: str  # ∂h/∂g · ∂g/∂f + ...
+    numeric: str  # -0.5344 · 1 + ...
+    gradient: str
+
+
+def path_lines(
+    derivation: Derivation,
+    partial: Callable[[str, str], str],
+    number: Callable[[object], str],
+    dot: str = " · ",
+    more: Callable[[int], str] = lambda n: f" + … ({n} more paths)",
+) -> list[PathLine]:
+    """`path_sums` spelled in a format's own notation: `partial(top, bottom)` writes ∂top/∂bottom,
+    `number` a value; negative factors of a product are parenthesised, as seed 000 writes them."""
+
+    def factor(value) -> str:
+        text = number(value)
+        return f"({text})" if text.startswith("-") else text
+
+    lines = []
+    for item in path_sums(derivation):
+        name = lambda i: derivation.nodes[i].name  # noqa: E731
+        tail = more(item.total_paths - len(item.paths)) if item.total_paths > len(item.paths) else ""
+        symbolic = " + ".join(dot.join(partial(name(s.of), name(s.wrt)) for s in p) for p in item.paths)
+        numeric = " + ".join(dot.join(factor(s.local) for s in p) for p in item.paths)
+        lines.append(
+            PathLine(
+                item.variable.name,
+                (symbolic or "0") + tail,
+                (numeric or "0") + tail,
+                number(derivation.gradient[item.variable.name]),
+            )
+        )
+    return lines

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..derivation import Derivation
 from .formula import latex_name, to_latex
-from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, path_sums
+from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, path_lines
 from .numbers import format_value
 
 
@@ -94,18 +94,9 @@ def render(derivation: Derivation, digits: int = 4, brief: bool = False, paths: 
 def _paths(derivation: Derivation, digits: int) -> list[str]:
     out = derivation.output_node.name
     lines = ["### Chain rule along every path", ""]
-    for item in path_sums(derivation):
-        products = [
-            r" \cdot ".join(_d(derivation.nodes[s.of].name, derivation.nodes[s.wrt].name) for s in p)
-            for p in item.paths
-        ]
-        numbers = [r" \cdot ".join(format_value(s.local, digits) for s in p) for p in item.paths]
-        more = item.total_paths - len(item.paths)
-        tail = rf" + \dots\ ({more}\ \text{{more paths}})" if more else ""
-        symbolic = " + ".join(products) or "0"
-        numeric = " + ".join(numbers) or "0"
-        grad = format_value(derivation.gradient[item.variable.name], digits)
+    more = lambda n: rf" + \dots\ ({n}\ \text{{more paths}})"  # noqa: E731
+    for line in path_lines(derivation, _d, lambda v: format_value(v, digits), r" \cdot ", more):
         lines.append(
-            f"- {_math(f'{_d(out, item.variable.name)} = {symbolic}{tail} = {numeric}{tail} = {grad}')}"
+            f"- {_math(f'{_d(out, line.variable)} = {line.symbolic} = {line.numeric} = {line.gradient}')}"
         )
     return [*lines, ""]

@@ -10,6 +10,9 @@ MAX_INLINE_ELEMENTS = 12
 
 
 def format_number(value: float, digits: int = 4) -> str:
+    """`digits` significant digits. A number that was rounded keeps its trailing zeros
+    (-0.1966 at 2 digits is -0.20, as the seed errata write it); one shown exactly stays short
+    (0.5, 2, not 0.5000, 2.000)."""
     value = float(value)
     if math.isnan(value):
         return "nan"
@@ -18,9 +21,11 @@ def format_number(value: float, digits: int = 4) -> str:
     if value == 0:
         return "0"
     text = f"{value:.{digits}g}"
+    if float(text) != value:
+        text = f"{value:#.{digits}g}".rstrip(".")
     if "e" in text:
         mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent)}"
+        text = f"{mantissa.rstrip('.')}e{int(exponent)}"
     return text
 
 

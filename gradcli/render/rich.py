@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ..derivation import Derivation
 from .formula import to_text
-from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, path_sums
+from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, path_lines
 from .numbers import format_value
 
 MAX_ROWS = 300
@@ -91,17 +91,13 @@ def backward_table(derivation: Derivation, digits: int) -> Table:
 def paths_table(derivation: Derivation, digits: int) -> Table:
     out = derivation.output_node.name
     table = _table("Chain rule along every path", ["gradient", "sum over paths", "value"])
-    for item in path_sums(derivation):
-        names = lambda s: (derivation.nodes[s.of].name, derivation.nodes[s.wrt].name)  # noqa: E731
-        symbolic = " + ".join(" · ".join("∂{}/∂{}".format(*names(s)) for s in p) for p in item.paths)
-        numeric = " + ".join(" · ".join(format_value(s.local, digits) for s in p) for p in item.paths)
-        more = item.total_paths - len(item.paths)
-        tail = f" + … ({more} more paths)" if more else ""
-        grad = format_value(derivation.gradient[item.variable.name], digits)
+    for line in path_lines(
+        derivation, lambda top, bottom: f"∂{top}/∂{bottom}", lambda v: format_value(v, digits)
+    ):
         table.add_row(
-            Text(f"∂{out}/∂{item.variable.name}", "cyan"),
-            Text(f"{symbolic or '0'}{tail}\n= {numeric or '0'}{tail}"),
-            Text(grad, "bold"),
+            Text(f"∂{out}/∂{line.variable}", "cyan"),
+            Text(f"{line.symbolic}\n= {line.numeric}"),
+            Text(line.gradient, "bold"),
         )
     return table
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from ..derivation import Derivation
 from .formula import to_text
-from .layout import StepRow, SumRow, backward_rows, feeds_phrase, forward_rows, kinks, path_sums
+from .layout import StepRow, SumRow, backward_rows, feeds_phrase, forward_rows, kinks, path_lines
 from .numbers import format_value
 
 
 def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    """Columns padded to their widest cell. A row with fewer cells than the header spans: its
+    last cell runs on without widening the columns (a 400-term sum stays on its own line)."""
+    full = [row for row in [header, *rows] if len(row) == len(header)]
+    widths = [max(len(row[i]) for row in full) for i in range(len(header))]
     lines = []
     for row in [header, *rows]:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)] + [row[-1]]
         lines.append((indent + "  ".join(cells)).rstrip())
     return lines
 
@@ -54,11 +57,8 @@ def backward_section(derivation: Derivation, digits: int) -> list[str]:
             rows.append(
                 [
                     "",
-                    f"sum at {row.node.name}",
-                    f"{row.node.name} feeds {feeds_phrase(row)}: ∂{out}/∂{row.node.name} = {terms}",
-                    "",
-                    "",
-                    f"= {total}",
+                    f"sum at {row.node.name} ({row.node.name} feeds {feeds_phrase(row)}): "
+                    f"∂{out}/∂{row.node.name} = {terms} = {total}",
                 ]
             )
     header = ["step", "edge", "local derivative", "local", "× upstream", "= contribution"]
@@ -85,15 +85,11 @@ def paths_section(derivation: Derivation, digits: int) -> list[str]:
     """Seed 000's way: each gradient as a sum over paths of products of local derivatives."""
     out = derivation.output_node.name
     lines = ["Chain rule along every path"]
-    for item in path_sums(derivation):
-        name = lambda i: derivation.nodes[i].name  # noqa: E731
-        symbolic = " + ".join(" · ".join(f"∂{name(s.of)}/∂{name(s.wrt)}" for s in p) for p in item.paths)
-        numeric = " + ".join(" · ".join(format_value(s.local, digits) for s in p) for p in item.paths)
-        more = item.total_paths - len(item.paths)
-        tail = f" + … ({more} more paths)" if more else ""
-        grad = format_value(derivation.gradient[item.variable.name], digits)
-        lines.append(f"  ∂{out}/∂{item.variable.name} = {symbolic or '0'}{tail}")
-        lines.append(f"  {' ' * len(f'∂{out}/∂{item.variable.name}')} = {numeric or '0'}{tail} = {grad}")
+    for line in path_lines(
+        derivation, lambda top, bottom: f"∂{top}/∂{bottom}", lambda v: format_value(v, digits)
+    ):
+        head = f"∂{out}/∂{line.variable}"
+        lines += [f"  {head} = {line.symbolic}", f"  {' ' * len(head)} = {line.numeric} = {line.gradient}"]
     return lines
 
 
