@@ -146,6 +146,8 @@ def _jacobians(
 ) -> dict[str, np.ndarray]:
     """One backward pass per output element: row k of each Jacobian is the gradient of output k."""
     output = graph.nodes[graph.output].value
+    if output.size == 0:  # an empty output (x = []) has an empty Jacobian
+        return {name: np.zeros(output.shape + arrays[name].shape) for name in wrt_names}
     rows: dict[str, list[np.ndarray]] = {name: [] for name in wrt_names}
     for k in range(output.size):
         seed = np.zeros(output.size)

@@ -18,7 +18,7 @@ from .expr import Binary, Call, Expr, Name, Num, Unary, simplify, substitute
 from .graph import Graph, Node
 from .ops import OPS, partial_template
 
-_NUMBER = re.compile(r"^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 @dataclass(eq=False, repr=False)
@@ -37,7 +37,7 @@ class Derivation:
         """How a formula refers to a node: a literal by its number, anything else by name."""
         name = self.nodes[node_id].name
         if _NUMBER.match(name):
-            return Num(float(name), name)
+            return Num(float(name), name)  # a negative one prints with the precedence of unary minus
         return Name(name)
 
     def definition(self, node: Node) -> Expr | None:

@@ -181,6 +181,10 @@ class _Builder:
                 if item.op not in BINARY_OPS:
                     raise self.error(f"the operator {item.op!r} is not supported yet", item.span)
                 stack += ((BINARY_OPS[item.op], 2, item.span), item.right, item.left)
+            elif kind is Unary and item.op == "neg" and type(item.operand) is Num:
+                # `-1` is one constant, as a reader sees it: steps then say ∂y/∂x = -1, not v1.
+                value = -item.operand.value
+                results.append(self.add("const", (), np.float64(value), item.span, f"-{item.operand.text}"))
             elif kind is Unary:
                 if item.op == "neg":
                     stack.append((NEG, 1, item.span))

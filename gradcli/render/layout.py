@@ -44,7 +44,7 @@ def forward_rows(derivation: Derivation) -> list[ForwardRow]:
     """Every node but plain literals (a `2` in the source explains itself)."""
     rows = []
     for node in derivation.nodes:
-        if node.op == "const" and (node.name[0].isdigit() or node.name[0] == "."):
+        if node.op == "const" and (node.name[0].isdigit() or node.name[0] in ".-"):
             continue
         rows.append(ForwardRow(node, derivation.definition(node), node.id == derivation.output))
     return rows

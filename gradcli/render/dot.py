@@ -1,0 +1,57 @@
+"""`graph --format dot`: Graphviz text, written by gradcli itself (no binary needed).
+
+Seed 003's picture: left to right, a record per value (`name | data | grad`), a circle per
+operation, edges in the direction data flows. Inputs, the output and nodes at a kink are styled
+apart. Every label is escaped, so any name or number is safe.
+"""
+
+from __future__ import annotations
+
+from ..derivation import Derivation
+from .numbers import format_value
+from .symbols import op_label
+
+_RECORD_SPECIAL = set('{}|<>"\\ ')
+
+
+def escape_record(text: str) -> str:
+    """Escape a field of a record label (braces, bars, angle brackets, quotes, spaces...)."""
+    return "".join("\\" + ch if ch in _RECORD_SPECIAL else ch for ch in text)
+
+
+def escape_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def render(derivation: Derivation, digits: int = 4, numbers: bool = True) -> str:
+    lines = [
+        "digraph gradcli {",
+        "  rankdir=LR;",
+        '  node [fontname="Helvetica", fontsize=11];',
+        '  edge [color="#555555"];',
+    ]
+    for node in derivation.nodes:
+        fields = [escape_record(node.name)]
+        if numbers:
+            fields.append(escape_record(f"data {format_value(node.value, digits)}"))
+            if node.grad is not None:
+                fields.append(escape_record(f"grad {format_value(node.grad, digits)}"))
+        style = ""
+        if node.id == derivation.output:
+            style = ', style="filled,bold", fillcolor="#d5f5d5"'
+        elif node.kink:
+            style = ', style=filled, fillcolor="#fff2b3"'
+        elif node.op == "var":
+            style = ', style=filled, fillcolor="#dbe9ff"'
+        elif node.op == "const":
+            style = ', style=filled, fillcolor="#eeeeee"'
+        lines.append(f'  n{node.id} [shape=record, label="{{ {" | ".join(fields)} }}"{style}];')
+        if node.inputs:
+            tooltip = f', tooltip="{escape_string(node.kink)}"' if node.kink else ""
+            lines.append(
+                f'  op{node.id} [shape=circle, label="{escape_string(op_label(node.op))}"{tooltip}];'
+            )
+            lines.append(f"  op{node.id} -> n{node.id};")
+            lines += [f"  n{i} -> op{node.id};" for i in node.inputs]
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,40 @@
+"""`graph --format mermaid`: a `flowchart LR` that GitHub renders inside a ```mermaid block."""
+
+from __future__ import annotations
+
+from ..derivation import Derivation
+from .numbers import format_value
+from .symbols import op_label
+
+
+def escape(text: str) -> str:
+    """Mermaid labels are quoted; quotes and angle brackets become entity codes."""
+    return text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def render(derivation: Derivation, digits: int = 4, numbers: bool = True) -> str:
+    lines = ["flowchart LR"]
+    for node in derivation.nodes:
+        parts = [escape(node.name)]
+        if numbers:
+            parts.append(escape(f"data {format_value(node.value, digits)}"))
+            if node.grad is not None:
+                parts.append(escape(f"grad {format_value(node.grad, digits)}"))
+        lines.append(f'  n{node.id}["{"<br/>".join(parts)}"]')
+        if node.inputs:
+            lines.append(f'  op{node.id}(("{escape(op_label(node.op))}"))')
+            lines += [f"  n{i} --> op{node.id}" for i in node.inputs]
+            lines.append(f"  op{node.id} --> n{node.id}")
+    lines.append("  classDef input fill:#dbe9ff,stroke:#3b6fb6")
+    lines.append("  classDef output fill:#d5f5d5,stroke:#2e7d32,stroke-width:2px")
+    lines.append("  classDef kink fill:#fff2b3,stroke:#b58900")
+    classes = {"input": [], "output": [], "kink": []}
+    for node in derivation.nodes:
+        if node.id == derivation.output:
+            classes["output"].append(f"n{node.id}")
+        elif node.kink:
+            classes["kink"].append(f"n{node.id}")
+        elif node.op == "var":
+            classes["input"].append(f"n{node.id}")
+    lines += [f"  class {','.join(ids)} {name}" for name, ids in classes.items() if ids]
+    return "\n".join(lines) + "\n"
