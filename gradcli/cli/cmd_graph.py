@@ -1,0 +1,124 @@
+"""`gradcli graph`: the computation graph as a tree, DOT, Mermaid, SVG or PNG."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import GradcliError
+from .common import AtOpt, DebugOpt, FileOpt, SourceArg, app, emit, emit_bytes, read_source
+
+
+class GraphFormat(str, Enum):
+    tree = "tree"
+    dot = "dot"
+    mermaid = "mermaid"
+    svg = "svg"
+    png = "png"
+
+
+_GRAPH_FORMAT_BY_SUFFIX = {
+    ".dot": GraphFormat.dot,
+    ".gv": GraphFormat.dot,
+    ".mmd": GraphFormat.mermaid,
+    ".svg": GraphFormat.svg,
+    ".png": GraphFormat.png,
+    ".txt": GraphFormat.tree,
+}
+
+
+def _graph_format(fmt: GraphFormat | None, output: Path | None) -> GraphFormat:
+    if fmt is not None:
+        return fmt
+    if output is not None:
+        suffix = output.suffix.lower()
+        if suffix not in _GRAPH_FORMAT_BY_SUFFIX:
+            known = ", ".join(_GRAPH_FORMAT_BY_SUFFIX)
+            raise GradcliError(
+                f"cannot tell the format from the file name {output.name!r}",
+                hint=f"use one of {known}, or say --format",
+            )
+        return _GRAPH_FORMAT_BY_SUFFIX[suffix]
+    return GraphFormat.tree if sys.stdout.isatty() else GraphFormat.dot
+
+
+@app.command("graph")
+def graph_command(
+    source: SourceArg = None,
+    at: AtOpt = None,
+    fmt: Annotated[
+        Optional[GraphFormat],
+        typer.Option(
+            "--format",
+            "-F",
+            help="tree (default on a terminal), dot (default on a pipe), mermaid, svg or png "
+            "(svg and png need Graphviz). With -o, taken from the extension.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Write to FILE (.dot .mmd .svg .png .txt).", show_default=False),
+    ] = None,
+    digits: Annotated[int, typer.Option(min=1, max=17, help="Significant digits of the numbers shown.")] = 4,
+    file: FileOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Draw the computation graph: a box per value (name, data, grad), a circle per operation.
+
+    Without --at the graph is drawn without numbers. Example:
+
+        gradcli graph "tanh(x1*w1 + x2*w2 + b)" --at x1=2,x2=0,w1=-3,w2=1,b=6.8814 -o neuron.png
+    """
+    from ..api import evaluate
+    from ..graph import program_names
+    from ..parse import parse_program
+    from ..values import parse_at
+
+    program = parse_program(read_source(source, file))
+    values = parse_at(at or [])
+    numbers = bool(values)
+    if not numbers:  # the structure alone: any value will do, none is shown
+        values = {name: 1.0 for name in program_names(program).free if name not in ("pi", "e")}
+    chosen = _graph_format(fmt, output)
+    derivation = evaluate(program, values)
+    if chosen is GraphFormat.tree:
+        from ..render import tree
+
+        if output is None:
+            tree.print_tree(derivation, digits=digits, numbers=numbers)
+            return
+        from rich.console import Console
+
+        console = Console(record=True, width=100, file=open(os.devnull, "w"), color_system=None)  # noqa: SIM115
+        tree.print_tree(derivation, digits=digits, numbers=numbers, console=console)
+        emit(console.export_text(), output)
+        return
+    if chosen is GraphFormat.mermaid:
+        from ..render import mermaid
+
+        emit(mermaid.render(derivation, digits=digits, numbers=numbers), output)
+        return
+    from ..render import dot
+
+    dot_text = dot.render(derivation, digits=digits, numbers=numbers)
+    if chosen is GraphFormat.dot:
+        emit(dot_text, output)
+        return
+    from ..render.graphviz import to_image
+
+    image = to_image(dot_text, chosen.value)
+    if output is not None:
+        emit_bytes(image, output)
+    elif chosen is GraphFormat.png and sys.stdout.isatty():
+        raise GradcliError(
+            "a PNG is binary and would garble the terminal", hint="write it to a file: -o graph.png"
+        )
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(image)

@@ -1,0 +1,168 @@
+"""What every command shares: the Typer app, the option types defined once, reading SOURCE,
+writing documents. Each command lives in a module of its own (cmd_*.py)."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .. import __version__
+from ..errors import GradcliError
+
+app = typer.Typer(
+    name="gradcli",
+    help="Gradients of math expressions by backpropagation, with the worked derivation.\n\n"
+    'Example: gradcli eval "(a+b)*(b+1)" --at a=2,b=1',
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(str, Enum):
+    rich = "rich"
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    latex = "latex"
+
+
+_FORMAT_BY_SUFFIX = {".md": Format.markdown, ".tex": Format.latex, ".json": Format.json, ".txt": Format.text}
+
+# Options shared by several commands, defined once.
+SourceArg = Annotated[
+    Optional[str],
+    typer.Argument(
+        help='The expression or program, e.g. "(a+b)*(b+1)" or "y = w*x; (y - t)^2". '
+        "'-' reads it from standard input. One starting with '-' works (\"-x^2\"); "
+        "if it reads as an option, put -- before it.",
+        show_default=False,
+    ),
+]
+FileOpt = Annotated[
+    Optional[Path],
+    typer.Option("--file", "-f", help="Read the program from this file.", show_default=False),
+]
+AtOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--at",
+        "-a",
+        help="Values of the free variables: NAME=VALUE pairs, comma-separated, repeatable. "
+        "A value is a number, a constant expression (pi/4) or an array ([1,2,3]).",
+        show_default=False,
+    ),
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a Python traceback on internal errors.")]
+
+
+def read_source(source: str | None, file: Path | None) -> str:
+    if source is not None and file is not None:
+        raise GradcliError("give the program either as SOURCE or with --file, not both")
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8-sig")  # -sig: Notepad's byte-order mark
+        except FileNotFoundError:
+            raise GradcliError(f"no such file: {file}") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise GradcliError(f"cannot read {file}: {error}") from None
+    if source == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise GradcliError("SOURCE is '-' but nothing is piped to standard input")
+        return sys.stdin.read().removeprefix("\ufeff")
+    if source is None:
+        raise GradcliError(
+            "no expression given",
+            hint='gradcli eval "(a+b)*(b+1)" --at a=2,b=1   (or -f FILE, or - for standard input)',
+        )
+    return source
+
+
+def choose_format(fmt: Format | None, json_flag: bool, output: Path | None) -> Format:
+    if json_flag:
+        if fmt not in (None, Format.json):
+            raise GradcliError("--json and --format disagree: give one of them")
+        return Format.json
+    if fmt is not None:
+        return fmt
+    if output is not None:
+        suffix = output.suffix.lower()
+        if suffix not in _FORMAT_BY_SUFFIX:
+            known = ", ".join(_FORMAT_BY_SUFFIX)
+            raise GradcliError(
+                f"cannot tell the format from the file name {output.name!r}",
+                hint=f"use one of {known}, or say --format",
+            )
+        return _FORMAT_BY_SUFFIX[suffix]
+    return Format.rich
+
+
+def render(
+    derivation,
+    fmt: Format,
+    *,
+    digits: int = 4,
+    brief: bool = False,
+    standalone: bool = False,
+    paths: bool = False,
+) -> str | None:
+    """The document for `fmt`; None for rich, which prints itself."""
+    if fmt is Format.json:
+        from ..render import json as json_renderer
+
+        return json_renderer.render(derivation, brief=brief)
+    if fmt is Format.text:
+        from ..render import text
+
+        return text.render(derivation, digits=digits, brief=brief, paths=paths)
+    if fmt is Format.markdown:
+        from ..render import markdown
+
+        return markdown.render(derivation, digits=digits, brief=brief, paths=paths)
+    if fmt is Format.latex:
+        from ..render import latex
+
+        return latex.render(derivation, digits=digits, brief=brief, standalone=standalone, paths=paths)
+    from ..render import rich as rich_renderer
+
+    rich_renderer.print_derivation(derivation, digits=digits, brief=brief, paths=paths)
+    return None
+
+
+def emit(document: str | None, output: Path | None) -> None:
+    if document is None:
+        return
+    if output is None:
+        sys.stdout.write(document)
+        return
+    try:
+        output.write_text(document, encoding="utf-8")
+    except OSError as error:
+        raise GradcliError(f"cannot write {output}: {error.strerror or error}") from None
+
+
+def emit_bytes(data: bytes, output: Path) -> None:
+    try:
+        output.write_bytes(data)
+    except OSError as error:
+        raise GradcliError(f"cannot write {output}: {error.strerror or error}") from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"gradcli {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """gradcli: gradients of math expressions by reverse-mode automatic differentiation."""
