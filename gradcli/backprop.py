@@ -13,9 +13,6 @@ import numpy as np
 from .graph import Graph
 from .ops import OPS
 
-_LOCALS = {name: tuple(p.local for p in op.partials) for name, op in OPS.items()}
-
-
 @dataclass(frozen=True, eq=False, repr=False, slots=True)
 class Step:
     """One edge of the backward pass: contribution = local × upstream (un-broadcast)."""
@@ -74,12 +71,14 @@ def backprop(
     if not needs[output.id]:
         return grads, steps
     grads[output.id] = np.ones_like(output.value) if seed is None else np.asarray(seed, dtype=np.float64)
+    # Read from the table on every call (not cached at import), so the table is the one truth.
+    rules_by_op = {name: tuple(p.local for p in op.partials) for name, op in OPS.items()}
     with np.errstate(all="ignore"):
         for node in reversed(nodes[: output.id + 1]):
             upstream = grads[node.id]
             if upstream is None or not node.inputs:
                 continue
-            rules = _LOCALS[node.op]
+            rules = rules_by_op[node.op]
             args = [nodes[i].value for i in node.inputs]
             for index, input_id in enumerate(node.inputs):
                 if not needs[input_id]:
