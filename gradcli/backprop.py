@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .graph import Graph
-from .ops import OPS
+from .ops import OPS, partial_of
+
 
 @dataclass(frozen=True, eq=False, repr=False, slots=True)
 class Step:
@@ -20,7 +21,7 @@ class Step:
     of: int  # the node differentiated
     wrt: int  # the input it is differentiated with respect to
     index: int  # which input of `of` (`x*x` has two steps into x)
-    local: np.ndarray
+    local: np.ndarray | None  # None where the op gives a vector-Jacobian product (`@`, softmax)
     upstream: np.ndarray
     contribution: np.ndarray
 
@@ -72,19 +73,24 @@ def backprop(
         return grads, steps
     grads[output.id] = np.ones_like(output.value) if seed is None else np.asarray(seed, dtype=np.float64)
     # Read from the table on every call (not cached at import), so the table is the one truth.
-    rules_by_op = {name: tuple(p.local for p in op.partials) for name, op in OPS.items()}
+    partials_by_op = {name: op.partials for name, op in OPS.items() if not op.variadic}
     with np.errstate(all="ignore"):
         for node in reversed(nodes[: output.id + 1]):
             upstream = grads[node.id]
             if upstream is None or not node.inputs:
                 continue
-            rules = rules_by_op[node.op]
+            partials = partials_by_op.get(node.op)
             args = [nodes[i].value for i in node.inputs]
             for index, input_id in enumerate(node.inputs):
                 if not needs[input_id]:
                     continue
-                local = rules[index](*args, node.value)
-                contribution = local * upstream
+                rule = partials[index] if partials is not None else partial_of(OPS[node.op], index)
+                if rule.vjp is None:
+                    local = rule.local(*args, node.value)
+                    contribution = local * upstream
+                else:  # not elementwise: the rule gives local × upstream directly
+                    local = None
+                    contribution = rule.vjp(*args, node.value, upstream)
                 shape = nodes[input_id].value.shape
                 if contribution.shape != shape:
                     contribution = unbroadcast(contribution, shape)

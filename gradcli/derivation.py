@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from .backprop import Step
-from .expr import Binary, Call, Expr, Name, Num, Unary, simplify, substitute
+from .expr import Array, Binary, Call, Expr, Index, Name, Num, Unary, simplify, substitute
 from .graph import Graph, Node
 from .ops import OPS, partial_template
 
@@ -46,6 +46,10 @@ class Derivation:
             return None
         op = OPS[node.op]
         args = tuple(self.ref(i) for i in node.inputs)
+        if op.name == "stack":
+            return Array(args)
+        if op.name == "index":
+            return Index(args[0], args[1:])
         if op.name == "neg":
             return Unary("neg", args[0])
         if op.infix:
@@ -56,9 +60,10 @@ class Derivation:
         """The local partial ∂of/∂wrt as a formula over node names (`-1/g^2`)."""
         node = self.nodes[step.of]
         op = OPS[node.op]
-        mapping = {param: self.ref(i) for param, i in zip(op.params, node.inputs, strict=True)}
+        mapping = {param: self.ref(i) for param, i in zip(op.params, node.inputs, strict=False)}
         mapping["out"] = Name(node.name)
-        return simplify(substitute(partial_template(node.op, step.index), mapping))
+        values = [self.nodes[i].value for i in node.inputs]
+        return simplify(substitute(partial_template(node.op, step.index, *values), mapping))
 
     @cached_property
     def steps_into(self) -> dict[int, list[int]]:

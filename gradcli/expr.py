@@ -104,6 +104,10 @@ def substitute(expr: Expr, mapping: dict[str, Expr]) -> Expr:
         return Binary(expr.op, substitute(expr.left, mapping), substitute(expr.right, mapping))
     if isinstance(expr, Call):
         return Call(expr.func, tuple(substitute(a, mapping) for a in expr.args))
+    if isinstance(expr, Array):
+        return Array(tuple(substitute(a, mapping) for a in expr.items))
+    if isinstance(expr, Index):
+        return Index(substitute(expr.target, mapping), tuple(substitute(a, mapping) for a in expr.indices))
     return expr
 
 

@@ -146,15 +146,15 @@ class _Builder:
 
     def apply(self, op: Op, inputs: tuple[int, ...], span: Span | None) -> int:
         nodes = self.nodes
-        try:
-            value = op.forward(*[nodes[i].value for i in inputs])
-        except ValueError:
-            shapes = " and ".join(str(tuple(np.shape(nodes[i].value))) for i in inputs)
-            raise self.error(
-                f"shapes {shapes} do not fit together in {op.symbol!r}",
-                span,
-                "elementwise operations need equal shapes, or shapes numpy can broadcast",
-            ) from None
+        args = [nodes[i].value for i in inputs]
+        problem = op.check(*args) if op.check is not None else None
+        if problem is None:
+            try:
+                value = op.forward(*args)
+            except ValueError:
+                problem = op.shape_hint
+        if problem is not None:
+            raise self.error(_shape_message(op, args), span, problem)
         return self.add(op.name, inputs, value, span)
 
     def evaluate(self, root: Expr) -> int:
@@ -192,12 +192,21 @@ class _Builder:
             elif kind is Call:
                 stack.append((call_op(item, self.program.source), len(item.args), item.span))
                 stack.extend(reversed(item.args))
+            elif kind is Array:
+                stack.append((OPS["stack"], len(item.items), item.span))
+                stack.extend(reversed(item.items))
             else:
-                raise self.error(
-                    "array literals and indexing are not supported in expressions yet",
-                    item.span,
-                    "give arrays as values: --at x=[1,2,3]",
-                )
+                assert kind is Index
+                for index in item.indices:
+                    literal = index.operand if type(index) is Unary and index.op == "neg" else index
+                    if type(literal) is not Num:
+                        raise self.error(
+                            "an index must be a whole number written in the source",
+                            _first_span(index) or item.span,
+                            "write x[0] or W[1, 2]; indices count from 0, and -1 is the last",
+                        )
+                stack.append((OPS["index"], 1 + len(item.indices), item.span))
+                stack.extend(reversed((item.target, *item.indices)))
         (result,) = results
         return result
 
@@ -220,6 +229,21 @@ class _Builder:
 
 
 NEG = OPS["neg"]
+
+
+def _shape_message(op: Op, args: list[np.ndarray]) -> str:
+    """`shapes (3,) and (2,) do not fit in '+'`, `shape (3,) does not fit in indexing`."""
+    shapes = [str(tuple(np.shape(a))) for a in args]
+    if op.name == "index":
+        return f"shape {shapes[0]} does not fit in indexing"
+    where = "in an array literal" if op.name == "stack" else f"in {op.symbol!r}"
+    if len(shapes) == 1:
+        return f"shape {shapes[0]} does not fit {where}"
+    return f"shapes {' and '.join(shapes)} do not fit {where}"
+
+
+def _first_span(expr: Expr) -> Span | None:
+    return next((node.span for node in walk(expr) if node.span is not None), None)
 
 
 def _give_names(graph: Graph, program_names: set[str]) -> None:

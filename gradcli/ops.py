@@ -6,7 +6,11 @@ used there, and the domain where tests sample it. Adding an op is adding a row: 
 backpropagation, the printed derivations and the parametrized tests all read this table.
 
 Numeric rules are stateless: `(*inputs, out) -> local derivative`, elementwise. Backprop alone
-multiplies by the upstream gradient and sums at fan-out.
+multiplies by the upstream gradient and sums at fan-out. Reductions (sum, mean, max over an
+array, norm, dot, full indexing) fit that scheme too, since their upstream gradient is a scalar
+that broadcasts. The few ops that do not (matrix product, transpose, softmax, array literals)
+give a vector-Jacobian product instead: `(*inputs, out, grad) -> contribution`, and their formula
+is written in terms of `grad`, the upstream gradient ∂output/∂(this node).
 
 Conventions at kinks follow PyTorch 2.13: relu'(0) = 0, abs'(0) = 0, max/min ties give 0.5 to
 each side, sqrt'(0) = +inf, x^0 gives 0 to x, pow(0, b) with b >= 0 gives 0 to b.
@@ -17,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Union
 
 import numpy as np
 
@@ -24,10 +29,19 @@ Array = np.ndarray
 Rule = Callable[..., Array]
 
 
+# A formula may depend on the inputs' shapes (ndim of each, or their sizes): then it is a
+# function of the input arrays that returns the formula text.
+Formula = Union[str, Callable[..., str]]
+
+
 @dataclass(frozen=True)
 class Partial:
-    formula: str  # over the op's parameter names and `out`, e.g. "-a/b^2"
-    local: Rule  # (*inputs, out) -> the same number
+    formula: Formula  # over the op's parameter names, `out` (and `grad` for a vjp), e.g. "-a/b^2"
+    local: Rule | None = None  # (*inputs, out) -> the local derivative, elementwise
+    vjp: Callable[..., Array] | None = None  # (*inputs, out, grad) -> contribution, when not elementwise
+
+    def formula_text(self, *inputs: Array) -> str:
+        return self.formula if isinstance(self.formula, str) else self.formula(*inputs)
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,18 @@ class Op:
     convention: str = ""  # what the partials use at a kink, said in the derivation
     domain: tuple[float, float] = (-2.0, 2.0)  # a smooth region, for tests
     aliases: tuple[str, ...] = field(default=())
+    shape_hint: str = "elementwise operations need equal shapes, or shapes numpy can broadcast"
+    check: Callable[..., str | None] | None = None  # (*inputs) -> why the shapes do not fit, or None
+    variadic: bool = False  # takes any number of inputs (array literals)
+    # For tests: the input shapes to sample at (empty: scalars), and whether the generic per-op
+    # tests apply (indexing, array literals and onehot take whole-number inputs: tested apart).
+    shapes: tuple[tuple[int, ...], ...] = ()
+    generic_test: bool = True
+
+    @property
+    def elementwise(self) -> bool:
+        """Every partial is an elementwise local derivative (no vector-Jacobian product)."""
+        return all(p.vjp is None for p in self.partials)
 
     @property
     def arity(self) -> int:
@@ -251,26 +277,296 @@ _ROWS = [
     ),
 ]
 
+# Arrays: products, reductions, reshaping. Reductions run over all elements.
+
+
+def _as_2d(a: Array, b: Array) -> tuple[Array, Array]:
+    """numpy's promotion of 1-D operands of `@`: a vector on the left is a row, on the right a column."""
+    return (a[None, :] if a.ndim == 1 else a), (b[:, None] if b.ndim == 1 else b)
+
+
+def _matmul_vjp_a(a: Array, b: Array, out: Array, grad: Array) -> Array:
+    a2, b2 = _as_2d(a, b)
+    return (np.reshape(grad, (a2.shape[0], b2.shape[1])) @ b2.T).reshape(a.shape)
+
+
+def _matmul_vjp_b(a: Array, b: Array, out: Array, grad: Array) -> Array:
+    a2, b2 = _as_2d(a, b)
+    return (a2.T @ np.reshape(grad, (a2.shape[0], b2.shape[1]))).reshape(b.shape)
+
+
+def _matmul_formula_a(a: Array, b: Array) -> str:
+    by_ndim = {(2, 2): "grad @ transpose(b)", (2, 1): "outer(grad, b)", (1, 2): "b @ grad"}
+    return by_ndim.get((a.ndim, b.ndim), "grad * b")
+
+
+def _matmul_formula_b(a: Array, b: Array) -> str:
+    by_ndim = {(2, 2): "transpose(a) @ grad", (2, 1): "transpose(a) @ grad", (1, 2): "outer(a, grad)"}
+    return by_ndim.get((a.ndim, b.ndim), "grad * a")
+
+
+def _matmul_check(a: Array, b: Array) -> str | None:
+    if a.ndim == 0 or b.ndim == 0:
+        return "@ multiplies vectors and matrices; use * to scale by a number"
+    if a.ndim > 2 or b.ndim > 2:
+        return "@ takes vectors and matrices (1-D and 2-D arrays) only"
+    if a.shape[-1] != b.shape[0]:
+        return f"a @ b needs a's last dimension ({a.shape[-1]}) to equal b's first ({b.shape[0]})"
+    return None
+
+
+def _dot_check(a: Array, b: Array) -> str | None:
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        return "dot(a, b) takes two vectors of the same length; use @ for matrices"
+    return None
+
+
+def _outer_vjp_a(a: Array, b: Array, out: Array, grad: Array) -> Array:
+    return np.reshape(grad, (np.size(a), np.size(b))) @ np.ravel(b)
+
+
+def _outer_vjp_b(a: Array, b: Array, out: Array, grad: Array) -> Array:
+    return np.ravel(a) @ np.reshape(grad, (np.size(a), np.size(b)))
+
+
+def _tie_mask(x: Array, out: Array) -> Array:
+    """1/k at each of the k elements equal to `out`, 0 elsewhere: PyTorch's max() shares a tie."""
+    hits = np.asarray(x == out, dtype=np.float64)
+    return hits / max(hits.sum(), 1.0)
+
+
+def _norm_local(x: Array, out: Array) -> Array:
+    # PyTorch's norm backward masks the 0/0 at the origin to 0.
+    return np.zeros_like(x) if out == 0 else x / out
+
+
+def _logsumexp(x: Array) -> Array:
+    top = np.max(x) if np.size(x) else 0.0
+    top = top if np.isfinite(top) else 0.0
+    return np.log(np.sum(np.exp(x - top))) + top
+
+
+def _softmax(x: Array) -> Array:
+    z = np.exp(x - (np.max(x) if np.size(x) else 0.0))
+    return z / np.sum(z)
+
+
+def _softmax_vjp(x: Array, out: Array, grad: Array) -> Array:
+    return out * (grad - np.sum(grad * out))
+
+
+def _stack(*items: Array) -> Array:
+    return np.stack(items) if items else np.zeros(0)
+
+
+def _stack_check(*items: Array) -> str | None:
+    shapes = {np.shape(item) for item in items}
+    if len(shapes) > 1:
+        listed = ", ".join(str(s) for s in sorted(shapes))
+        return f"the items of an array literal must have one shape, not {listed}"
+    return None
+
+
+def _onehot(x: Array, *index: Array) -> Array:
+    mask = np.zeros_like(x)
+    mask[tuple(int(i) for i in index)] = 1.0
+    return mask
+
+
+def _at(x: Array, *index: Array) -> Array:
+    return x[tuple(int(i) for i in index)]
+
+
+def _index_check(x: Array, *index: Array) -> str | None:
+    if len(index) != np.ndim(x):
+        return f"x[...] takes one index per dimension: {np.ndim(x)} for an array of shape {np.shape(x)}"
+    for i, n in zip(index, np.shape(x), strict=True):
+        if float(i) != int(i) or not -n <= int(i) < n:
+            return f"index {float(i):g} is not a whole number from {-n} to {n - 1}"
+    return None
+
+
+def _no_grad(*args: Array) -> Array:
+    return np.zeros_like(args[0])
+
+
+_ARRAY_ROWS = [
+    Op(
+        "matmul",
+        ("a", "b"),
+        np.matmul,
+        (Partial(_matmul_formula_a, vjp=_matmul_vjp_a), Partial(_matmul_formula_b, vjp=_matmul_vjp_b)),
+        "@",
+        infix=True,
+        check=_matmul_check,
+        shapes=((2, 3), (3,)),
+        shape_hint="a @ b follows numpy: (m,k) @ (k,n), (m,k) @ (k,), (k,) @ (k,n) or (k,) @ (k,)",
+    ),
+    Op(
+        "dot",
+        ("a", "b"),
+        np.dot,
+        (Partial("b", lambda a, b, out: b), Partial("a", lambda a, b, out: a)),
+        "dot",
+        check=_dot_check,
+        shapes=((3,), (3,)),
+    ),
+    Op(
+        "outer",
+        ("a", "b"),
+        lambda a, b: np.outer(a, b),
+        (Partial("grad @ b", vjp=_outer_vjp_a), Partial("a @ grad", vjp=_outer_vjp_b)),
+        "outer",
+        shapes=((2,), (3,)),
+    ),
+    Op("sum", ("x",), np.sum, (Partial("1", lambda x, out: np.ones_like(x)),), "sum", shapes=((2, 3),)),
+    Op(
+        "mean",
+        ("x",),
+        np.mean,
+        (Partial(lambda x: f"1/{np.size(x)}", lambda x, out: np.full_like(x, 1.0 / max(np.size(x), 1))),),
+        "mean",
+        shapes=((2, 3),),
+    ),
+    Op(
+        "amax",
+        ("x",),
+        np.max,
+        (Partial("maxmask(x)", _tie_mask),),
+        "max",
+        kink=lambda x: np.asarray(np.sum(x == np.max(x)) > 1),
+        convention="tied maxima share the gradient equally (PyTorch's max())",
+        shapes=((4,),),
+    ),
+    Op(
+        "amin",
+        ("x",),
+        np.min,
+        (Partial("minmask(x)", _tie_mask),),
+        "min",
+        kink=lambda x: np.asarray(np.sum(x == np.min(x)) > 1),
+        convention="tied minima share the gradient equally (PyTorch's min())",
+        shapes=((4,),),
+    ),
+    Op(
+        "maxmask",
+        ("x",),
+        lambda x: _tie_mask(x, np.max(x)),
+        (Partial("0", _no_grad),),
+        "maxmask",
+        shapes=((4,),),
+    ),
+    Op(
+        "minmask",
+        ("x",),
+        lambda x: _tie_mask(x, np.min(x)),
+        (Partial("0", _no_grad),),
+        "minmask",
+        shapes=((4,),),
+    ),
+    Op(
+        "transpose",
+        ("x",),
+        np.transpose,
+        (Partial("transpose(grad)", vjp=lambda x, out, grad: np.transpose(grad)),),
+        "transpose",
+        shapes=((2, 3),),
+    ),
+    Op(
+        "norm",
+        ("x",),
+        lambda x: np.sqrt(np.sum(x * x)),
+        (Partial("x/out", _norm_local),),
+        "norm",
+        kink=lambda x: np.asarray(np.all(x == 0)),
+        convention="norm at the origin: the gradient is taken as 0 (PyTorch)",
+        shapes=((3,),),
+    ),
+    Op(
+        "logsumexp",
+        ("x",),
+        _logsumexp,
+        (Partial("exp(x - out)", lambda x, out: np.exp(x - out)),),
+        "logsumexp",
+        shapes=((3,),),
+    ),
+    Op(
+        "softmax",
+        ("x",),
+        _softmax,
+        (Partial("out * (grad - sum(grad * out))", vjp=_softmax_vjp),),
+        "softmax",
+        shapes=((3,),),
+    ),
+    # x[i, j]: one index per dimension, whole numbers written in the source.
+    Op(
+        "index",
+        ("x", "i0", "i1"),
+        _at,
+        (
+            Partial(lambda x, *index: f"onehot(x, {', '.join(f'i{k}' for k in range(len(index)))})", None),
+            Partial("0", _no_grad),
+            Partial("0", _no_grad),
+        ),
+        "[]",
+        check=_index_check,
+        variadic=True,
+        generic_test=False,
+    ),
+    # [a, b, c]: item k receives row k of the upstream gradient (see stack_partial).
+    Op("stack", (), _stack, (), "[]", check=_stack_check, variadic=True, generic_test=False),
+    Op("onehot", ("x", "i0"), _onehot, (Partial("0", _no_grad),) * 2, "onehot", generic_test=False),
+    Op(
+        "onehot2",
+        ("x", "i0", "i1"),
+        _onehot,
+        (Partial("0", _no_grad), Partial("0", _no_grad), Partial("0", _no_grad)),
+        "onehot",
+        generic_test=False,
+    ),
+]
+
+_ROWS += _ARRAY_ROWS
+
+
+def _index_local(x: Array, *rest: Array) -> Array:
+    return _onehot(x, *rest[:-1])
+
+
+def partial_of(op: Op, index: int) -> Partial:
+    """The partial for input `index`; array literals have one per item, made on demand."""
+    if op.name == "stack":
+        return Partial(f"grad[{index}]", vjp=lambda *args: args[-1][index])
+    if op.name == "index" and index == 0:
+        return Partial(op.partials[0].formula, _index_local)
+    return op.partials[min(index, len(op.partials) - 1)]
+
+
 OPS: dict[str, Op] = {op.name: op for op in _ROWS}
 
 # Names a call may use: (function name, number of arguments) -> op.
 FUNCTIONS: dict[tuple[str, int], Op] = {}
 for _op in _ROWS:
-    if not _op.infix and _op.name != "neg":
+    if not _op.infix and _op.name != "neg" and not _op.variadic:
         for _name in (_op.symbol, *_op.aliases):
             FUNCTIONS[(_name, _op.arity)] = _op
 FUNCTIONS[("pow", 2)] = OPS["pow"]
 
 FUNCTION_NAMES: frozenset[str] = frozenset(name for name, _ in FUNCTIONS)
 
-BINARY_OPS: dict[str, Op] = {op: OPS[op] for op in ("add", "sub", "mul", "div", "pow")}
+BINARY_OPS: dict[str, Op] = {op: OPS[op] for op in ("add", "sub", "mul", "div", "pow", "matmul")}
 
 CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e": float(np.e)}
 
 
 @cache
-def partial_template(op_name: str, index: int):
-    """The partial's formula, parsed once into an AST over the op's parameter names."""
+def parse_template(formula: str):
+    """A partial's formula, parsed once into an AST over the op's parameter names."""
     from .parse import parse_expression
 
-    return parse_expression(OPS[op_name].partials[index].formula)
+    return parse_expression(formula)
+
+
+def partial_template(op_name: str, index: int, *inputs: Array):
+    """The AST of the partial of `op_name` for input `index` (at these inputs, if it depends on shapes)."""
+    return parse_template(partial_of(OPS[op_name], index).formula_text(*inputs))

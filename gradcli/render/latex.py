@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..derivation import Derivation
 from .formula import latex_name, to_latex
-from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, path_lines
+from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, local_label, path_lines
 from .numbers import format_value
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
@@ -21,6 +21,8 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 
 def number(value, digits: int) -> str:
     """A value in LaTeX maths: `1.2e-5` → `1.2 \\times 10^{-5}`, arrays as [a, b]."""
+    if value is None:
+        return r"\text{--}"
     text = format_value(value, digits)
     out = []
     for token in text.replace("[", " [ ").replace("]", " ] ").replace(",", " , ").split():
@@ -98,10 +100,11 @@ def render(
             for row in backward_rows(derivation):
                 if isinstance(row, StepRow):
                     of, wrt = latex_name(row.of.name), latex_name(row.wrt.name)
+                    grad_times = r"\mathit{grad} \cdot "
                     kink = r" \text{ (kink)}" if row.of.kink else ""
                     parts.append(
                         rf"{row.number} & ${of} \to {wrt}$ & "
-                        rf"${_d_inline(row.of.name, row.wrt.name)} = {to_latex(row.formula)}{kink}$ & "
+                        rf"${local_label(row, _d_inline, to_latex(row.formula), grad_times)}{kink}$ & "
                         rf"${num(row.step.local)}$ & ${num(row.step.upstream)}$ & "
                         rf"${num(row.step.contribution)}$ \\"
                     )

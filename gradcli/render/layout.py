@@ -40,6 +40,15 @@ class SumRow:
     feeds: tuple[str, ...]  # the names of the nodes it feeds, one per contribution
 
 
+def local_label(
+    row: StepRow, partial: Callable[[str, str], str], formula: str, grad_times: str = "grad · "
+) -> str:
+    """`∂h/∂g = -1/g^2`; for an op that is not elementwise (`@`, softmax), the rule is a
+    vector-Jacobian product and is written with `grad` for the upstream gradient."""
+    d = partial(row.of.name, row.wrt.name)
+    return f"{d} = {formula}" if row.step.local is not None else f"{grad_times}{d} = {formula}"
+
+
 def forward_rows(derivation: Derivation) -> list[ForwardRow]:
     """Every node but plain literals (a `2` in the source explains itself)."""
     rows = []

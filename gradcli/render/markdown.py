@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..derivation import Derivation
 from .formula import latex_name, to_latex
-from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, path_lines
+from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, local_label, path_lines
 from .numbers import format_value
 
 
@@ -48,7 +48,7 @@ def render(derivation: Derivation, digits: int = 4, brief: bool = False, paths: 
         for row in backward_rows(derivation):
             if isinstance(row, StepRow):
                 edge = _math(rf"{latex_name(row.of.name)} \to {latex_name(row.wrt.name)}")
-                local = _math(f"{_d(row.of.name, row.wrt.name)} = {to_latex(row.formula)}")
+                local = _math(local_label(row, _d, to_latex(row.formula), r"\mathit{grad} \cdot "))
                 rows.append(
                     [
                         str(row.number),

@@ -31,6 +31,8 @@ def format_number(value: float, digits: int = 4) -> str:
 
 def format_value(value, digits: int = 4) -> str:
     """A scalar as a number; a small array in full (`[1, 2, 3]`); a big one summarised."""
+    if value is None:  # a step whose op gives a vector-Jacobian product has no local factor
+        return "—"
     array = np.asarray(value)
     if array.ndim == 0:
         return format_number(array, digits)

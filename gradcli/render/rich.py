@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ..derivation import Derivation
 from .formula import to_text
-from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, path_lines
+from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, local_label, path_lines
 from .numbers import format_value
 
 MAX_ROWS = 300
@@ -66,7 +66,8 @@ def backward_table(derivation: Derivation, digits: int) -> Table:
                 Text(str(row.number), "dim"),
                 Text(f"{row.of.name} → {row.wrt.name}"),
                 Text(
-                    f"∂{row.of.name}/∂{row.wrt.name} = {to_text(row.formula)}{kink}", "yellow" if kink else ""
+                    local_label(row, lambda top, bottom: f"∂{top}/∂{bottom}", to_text(row.formula)) + kink,
+                    "yellow" if kink else "",
                 ),
                 Text(format_value(row.step.local, digits)),
                 Text(format_value(row.step.upstream, digits)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..derivation import Derivation
 from .formula import to_text
-from .layout import StepRow, SumRow, backward_rows, feeds_phrase, forward_rows, kinks, path_lines
+from .layout import StepRow, SumRow, backward_rows, feeds_phrase, forward_rows, kinks, local_label, path_lines
 from .numbers import format_value
 
 
@@ -39,12 +39,12 @@ def backward_section(derivation: Derivation, digits: int) -> list[str]:
     rows: list[list[str]] = []
     for row in backward_rows(derivation):
         if isinstance(row, StepRow):
-            d = f"∂{row.of.name}/∂{row.wrt.name}"
+            label = local_label(row, lambda top, bottom: f"∂{top}/∂{bottom}", to_text(row.formula))
             rows.append(
                 [
                     str(row.number),
                     f"{row.of.name} → {row.wrt.name}",
-                    f"{d} = {to_text(row.formula)}" + ("  *" if row.of.kink else ""),
+                    label + ("  *" if row.of.kink else ""),
                     format_value(row.step.local, digits),
                     "× " + format_value(row.step.upstream, digits),
                     "= " + format_value(row.step.contribution, digits),
