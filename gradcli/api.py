@@ -74,17 +74,19 @@ def evaluate(
     at: Mapping[str, object] | None = None,
     *,
     wrt: Iterable[str] | None = None,
+    record_steps: bool = True,
     **values: object,
 ) -> Derivation:
     """Evaluate `source` at the given values and backpropagate from its output.
 
     `at` (or keyword arguments) binds the free variables to numbers or arrays; `wrt` limits
     which variables get gradients (default: all). Returns the Derivation: value, gradients,
-    every node and every backward step. Raises GradcliError for bad input.
+    every node and every backward step (none if `record_steps` is False: faster, and lighter
+    on big arrays). Raises GradcliError for bad input.
     """
     with _no_gc():
         program = parse_program(source) if isinstance(source, str) else source
-        return _evaluate(program, {**(at or {}), **values}, wrt)
+        return _evaluate(program, {**(at or {}), **values}, wrt, record_steps)
 
 
 @contextmanager
@@ -100,7 +102,9 @@ def _no_gc():
             gc.enable()
 
 
-def _evaluate(program: Program, given: dict[str, object], wrt: Iterable[str] | None) -> Derivation:
+def _evaluate(
+    program: Program, given: dict[str, object], wrt: Iterable[str] | None, record_steps: bool
+) -> Derivation:
     warnings: list[str] = []
     names = program_names(program)
     _check_values(program, names, given, warnings)
@@ -118,7 +122,7 @@ def _evaluate(program: Program, given: dict[str, object], wrt: Iterable[str] | N
     needs = needs_grad(graph, {graph.variables[name] for name in wrt_names})
     output = graph.nodes[graph.output]
     if output.value.size == 1:
-        grads, steps = backprop(graph, needs)
+        grads, steps = backprop(graph, needs, record=record_steps)
         gradient = {name: grads[graph.variables[name]] for name in wrt_names}
         for name, grad in gradient.items():
             if grad is None:

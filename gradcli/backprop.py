@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .graph import Graph
-from .ops import OPS, partial_of
+from .ops import ONE, OPS, partial_of
 
 
 @dataclass(frozen=True, eq=False, repr=False, slots=True)
@@ -87,7 +87,7 @@ def backprop(
                 rule = partials[index] if partials is not None else partial_of(OPS[node.op], index)
                 if rule.vjp is None:
                     local = rule.local(*args, node.value)
-                    contribution = local * upstream
+                    contribution = upstream if local is ONE else local * upstream
                 else:  # not elementwise: the rule gives local × upstream directly
                     local = None
                     contribution = rule.vjp(*args, node.value, upstream)

@@ -120,7 +120,10 @@ def _mark_kinks(graph: Graph) -> None:
 
 
 def _is_finite(value) -> bool:
-    return math.isfinite(value) if np.ndim(value) == 0 else bool(np.isfinite(value).all())
+    if np.ndim(value) == 0:
+        return math.isfinite(value)
+    # One pass without a temporary: a sum is finite only if every term is (unless it overflows).
+    return bool(np.isfinite(np.sum(value))) or bool(np.isfinite(value).all())
 
 
 def first_non_finite(graph: Graph) -> str | None:

@@ -96,7 +96,10 @@ def _pow_exponent_local(a: Array, b: Array, out: Array) -> Array:
 
 
 def _one(*_: Array) -> Array:
-    return np.float64(1.0)
+    return ONE
+
+
+ONE = np.float64(1.0)  # backprop passes the upstream gradient through a local 1 without multiplying
 
 
 def _minus_one(*_: Array) -> Array:
@@ -419,7 +422,15 @@ _ARRAY_ROWS = [
         "outer",
         shapes=((2,), (3,)),
     ),
-    Op("sum", ("x",), np.sum, (Partial("1", lambda x, out: np.ones_like(x)),), "sum", shapes=((2, 3),)),
+    # A read-only broadcast view of 1: no array of ones is allocated.
+    Op(
+        "sum",
+        ("x",),
+        np.sum,
+        (Partial("1", lambda x, out: np.broadcast_to(ONE, np.shape(x))),),
+        "sum",
+        shapes=((2, 3),),
+    ),
     Op(
         "mean",
         ("x",),

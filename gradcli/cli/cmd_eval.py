@@ -74,7 +74,7 @@ def eval_command(
     values = parse_at(at or [])
     wrt_names = [name.strip() for name in wrt.split(",") if name.strip()] if wrt is not None else None
     chosen = choose_format(fmt, json_flag, output)
-    derivation = evaluate(text, values, wrt=wrt_names)
+    derivation = evaluate(text, values, wrt=wrt_names, record_steps=not brief)
     if output is not None and chosen is Format.rich:
         chosen = Format.text
     document = render(derivation, chosen, digits=digits, brief=brief, standalone=standalone, paths=paths)
