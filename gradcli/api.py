@@ -103,10 +103,14 @@ def _no_gc():
 
 
 def _evaluate(
-    program: Program, given: dict[str, object], wrt: Iterable[str] | None, record_steps: bool
+    program: Program,
+    given: dict[str, object],
+    wrt: Iterable[str] | None,
+    record_steps: bool,
+    names: ProgramNames | None = None,
 ) -> Derivation:
     warnings: list[str] = []
-    names = program_names(program)
+    names = program_names(program) if names is None else names
     _check_values(program, names, given, warnings)
     arrays = {name: _as_array(name, value) for name, value in given.items()}
     wrt_names = tuple(arrays) if wrt is None else tuple(wrt)

@@ -127,10 +127,15 @@ def _is_finite(value) -> bool:
 
 
 def first_non_finite(graph: Graph) -> str | None:
-    """Where NaN or ±inf first appears: the node whose inputs are all finite but not its value."""
-    finite = [_is_finite(node.value) for node in graph.nodes]
-    for node in graph.nodes:
-        if not finite[node.id] and all(finite[i] for i in node.inputs):
+    """Where NaN or ±inf first appears: the node whose inputs are all finite but not its value.
+
+    Only inputs, constants and the nodes numpy flagged (graph.suspects) can be such a node, so
+    only they are read: on big arrays a scan of every node would cost as much as the forward pass.
+    """
+    candidates = sorted({*graph.suspects, *(n.id for n in graph.nodes if not n.inputs)})
+    finite = {i: _is_finite(graph.nodes[i].value) for i in candidates}
+    for node in (graph.nodes[i] for i in candidates):
+        if not finite[node.id] and all(finite.get(i, True) for i in node.inputs):
             inputs = ", ".join(
                 f"{graph.nodes[i].name} = {graph.nodes[i].value.tolist()}" for i in node.inputs
             )

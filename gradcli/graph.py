@@ -45,6 +45,9 @@ class Graph:
     variables: dict[str, int]  # free variable -> its node, in order of first use
     source: str
     warnings: list[str] = field(default_factory=list)
+    # Nodes whose evaluation raised a floating-point flag (overflow, 0/0, log(0)...): the only
+    # places a NaN or an inf can first appear from finite inputs, so the only ones to inspect.
+    suspects: list[int] = field(default_factory=list)
 
 
 def children(expr: Expr) -> tuple[Expr, ...]:
@@ -122,6 +125,12 @@ class _Builder:
         self.nodes: list[Node] = []
         self.env: dict[str, int] = {}
         self.variables: dict[str, int] = {}
+        self.flagged = False
+        self.suspects: list[int] = []
+
+    def floating_point_flag(self, kind: str, flag: int) -> None:
+        """numpy calls this when an operation overflows, divides by zero or is invalid."""
+        self.flagged = True
 
     def add(self, op: str, inputs: tuple[int, ...], value, span: Span | None, name: str = "") -> int:
         node_id = len(self.nodes)
@@ -155,7 +164,11 @@ class _Builder:
                 problem = op.shape_hint
         if problem is not None:
             raise self.error(_shape_message(op, args), span, problem)
-        return self.add(op.name, inputs, value, span)
+        node = self.add(op.name, inputs, value, span)
+        if self.flagged:
+            self.flagged = False
+            self.suspects.append(node)
+        return node
 
     def evaluate(self, root: Expr) -> int:
         """Post-order over the AST with an explicit stack; returns the root's node.
@@ -223,7 +236,7 @@ class _Builder:
             else:
                 output = self.evaluate(statement)
         assert output is not None
-        graph = Graph(self.nodes, output, self.variables, self.program.source)
+        graph = Graph(self.nodes, output, self.variables, self.program.source, suspects=self.suspects)
         _give_names(graph, names.all)
         return graph
 
@@ -275,5 +288,6 @@ def _give_names(graph: Graph, program_names: set[str]) -> None:
 
 def build_graph(program: Program, values: dict[str, np.ndarray], names: ProgramNames | None = None) -> Graph:
     """Evaluate `program` with the free variables bound to `values`, recording every node."""
-    with np.errstate(all="ignore"):
-        return _Builder(program, values).build(names or program_names(program))
+    builder = _Builder(program, values)
+    with np.errstate(all="call", call=builder.floating_point_flag):
+        return builder.build(names or program_names(program))
