@@ -62,8 +62,19 @@ class Derivation:
         op = OPS[node.op]
         mapping = {param: self.ref(i) for param, i in zip(op.params, node.inputs, strict=False)}
         mapping["out"] = Name(node.name)
+        mapping["grad"] = Name(self.upstream_name)
         values = [self.nodes[i].value for i in node.inputs]
         return simplify(substitute(partial_template(node.op, step.index, *values), mapping))
+
+    @cached_property
+    def upstream_name(self) -> str:
+        """What vector-Jacobian formulas call the upstream gradient: `grad`, unless a node is called that."""
+        taken = {node.name for node in self.nodes}
+        name, version = "grad", 1
+        while name in taken:
+            version += 1
+            name = f"grad_{version}"
+        return name
 
     @cached_property
     def steps_into(self) -> dict[int, list[int]]:

@@ -163,6 +163,9 @@ class _Builder:
             except ValueError:
                 problem = op.shape_hint
         if problem is not None:
+            if op.name == "index":  # the index is at fault, not a shape: say which
+                hint = f"the array has shape {tuple(np.shape(args[0]))}; indices count from 0, -1 is the last"
+                raise self.error(problem, span, hint)
             raise self.error(_shape_message(op, args), span, problem)
         node = self.add(op.name, inputs, value, span)
         if self.flagged:
@@ -263,15 +266,20 @@ def _give_names(graph: Graph, program_names: set[str]) -> None:
     """Distinct display names that parse and clash with nothing in the program."""
     taken = set(program_names) | set(CONSTANTS) | FUNCTION_NAMES
     used: set[str] = set()
+    next_version: dict[str, int] = {}  # per base name, so n versions cost O(n), not O(n^2)
     for node in graph.nodes:
         if node.op == "const":
             continue  # a literal's name is its text; `pi` and `e` are their own names.
         if node.user_named:
-            base, version = node.name, 1
-            while node.name in used or (version > 1 and node.name in taken):
+            base = node.name
+            version = next_version.get(base, 1)
+            name = base if version == 1 else f"{base}_{version}"
+            while name in used or (version > 1 and name in taken):
                 version += 1
-                node.name = f"{base}_{version}"
-            used.add(node.name)
+                name = f"{base}_{version}"
+            node.name = name
+            next_version[base] = version + 1
+            used.add(name)
     counter = 0
     for node in graph.nodes:
         if node.op != "const" and not node.user_named:

@@ -324,6 +324,12 @@ def _dot_check(a: Array, b: Array) -> str | None:
     return None
 
 
+def _outer_check(a: Array, b: Array) -> str | None:
+    if np.ndim(a) != 1 or np.ndim(b) != 1:
+        return "outer(a, b) takes two vectors (1-D arrays)"
+    return None
+
+
 def _outer_vjp_a(a: Array, b: Array, out: Array, grad: Array) -> Array:
     return np.reshape(grad, (np.size(a), np.size(b))) @ np.ravel(b)
 
@@ -381,9 +387,15 @@ def _at(x: Array, *index: Array) -> Array:
 
 
 def _index_check(x: Array, *index: Array) -> str | None:
-    if len(index) != np.ndim(x):
-        return f"x[...] takes one index per dimension: {np.ndim(x)} for an array of shape {np.shape(x)}"
-    for i, n in zip(index, np.shape(x), strict=True):
+    if np.ndim(x) == 0:
+        return "a number cannot be indexed: x[...] takes an array"
+    if not 1 <= len(index) <= np.ndim(x):
+        ndim, shape = np.ndim(x), np.shape(x)
+        return f"x[...] takes at most one index per dimension: {ndim} for an array of shape {shape}"
+    # Fewer indices than dimensions select a row, as in numpy (so `grad[0]` of a matrix evaluates).
+    for i, n in zip(index, np.shape(x), strict=False):
+        if np.ndim(i) != 0:
+            return "an index is one whole number, not an array"
         if float(i) != int(i) or not -n <= int(i) < n:
             return f"index {float(i):g} is not a whole number from {-n} to {n - 1}"
     return None
@@ -420,6 +432,7 @@ _ARRAY_ROWS = [
         lambda a, b: np.outer(a, b),
         (Partial("grad @ b", vjp=_outer_vjp_a), Partial("a @ grad", vjp=_outer_vjp_b)),
         "outer",
+        check=_outer_check,
         shapes=((2,), (3,)),
     ),
     # A read-only broadcast view of 1: no array of ones is allocated.
@@ -526,13 +539,22 @@ _ARRAY_ROWS = [
     ),
     # [a, b, c]: item k receives row k of the upstream gradient (see stack_partial).
     Op("stack", (), _stack, (), "[]", check=_stack_check, variadic=True, generic_test=False),
-    Op("onehot", ("x", "i0"), _onehot, (Partial("0", _no_grad),) * 2, "onehot", generic_test=False),
+    Op(
+        "onehot",
+        ("x", "i0"),
+        _onehot,
+        (Partial("0", _no_grad),) * 2,
+        "onehot",
+        check=_index_check,
+        generic_test=False,
+    ),
     Op(
         "onehot2",
         ("x", "i0", "i1"),
         _onehot,
         (Partial("0", _no_grad), Partial("0", _no_grad), Partial("0", _no_grad)),
         "onehot",
+        check=_index_check,
         generic_test=False,
     ),
 ]

@@ -19,6 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import __version__
 from .errors import GradcliError, Span
 from .expr import Array, Assign, Binary, Call, Expr, Index, Name, Num, Program, Unary
+from .ops import FUNCTION_NAMES
 
 _BINARY_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow", "**": "pow"}
 
@@ -215,18 +216,38 @@ def _expected_words(expected) -> str:
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
 
 
+def _open_brackets(error: UnexpectedInput) -> list[Token]:
+    """The '(' and '[' still open where the parser stopped, innermost last."""
+    state = getattr(getattr(error, "interactive_parser", None), "parser_state", None)
+    stack = state.value_stack if state is not None else []
+    return [v for v in stack if isinstance(v, Token) and v.type in ("LPAR", "LSQB")]
+
+
+_CLOSER = {"LPAR": ("RPAR", ")"), "LSQB": ("RSQB", "]")}
+
+
 def _syntax_error(source: str, error: UnexpectedInput) -> GradcliError:
     offset = error.pos_in_stream if error.pos_in_stream is not None else len(source)
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):
         offset = len(source.rstrip())
-        expected = _expected_words(getattr(error, "expected", ()))
+        expected = set(getattr(error, "expected", ()))
+        opens = _open_brackets(error)
+        hint = "finish the expression, or check for an unclosed '(' or '['"
+        if opens:
+            # LALR merges states: only the innermost open bracket's closer can come next.
+            expected -= {closer for kind, (closer, _) in _CLOSER.items() if kind != opens[-1].type}
+            hint = (
+                f"finish the expression, or close the unclosed {str(opens[-1])!r} "
+                f"at line {opens[-1].line}, column {opens[-1].column}"
+            )
+        words = _expected_words(expected)
         return GradcliError(
-            "the input ends too early" + (f": expected {expected}" if expected else ""),
+            "the input ends too early" + (f": expected {words}" if words else ""),
             span=_span_at(source, max(offset - 1, 0)) if offset else None,
             source=source,
-            hint="finish the expression, or check for an unclosed '(' or '['",
+            hint=hint,
         )
     if isinstance(error, UnexpectedCharacters):
         char = source[offset]
@@ -236,9 +257,15 @@ def _syntax_error(source: str, error: UnexpectedInput) -> GradcliError:
             if ascii_form
             else "names are letters, digits and '_'; operators are + - * / @ ^ **"
         )
-        shown = char if char.isprintable() else repr(char)
+        if not char.isprintable():  # invisible (a zero-width space, a byte-order mark): name it
+            return GradcliError(
+                f"unexpected invisible character U+{ord(char):04X}",
+                span=_span_at(source, offset),
+                source=source,
+                hint="delete it; it may have come with copied text",
+            )
         return GradcliError(
-            f"unexpected character {shown!r}",
+            f"unexpected character {char!r}",
             span=_span_at(source, offset),
             source=source,
             hint=hint,
@@ -255,12 +282,10 @@ def _syntax_error(source: str, error: UnexpectedInput) -> GradcliError:
     ):
         # `2x`, `2(x+1)`, `(a)(b)`, `x y`: an implicit product.
         left = previous.split()[-1] if previous.split() else previous
-        return GradcliError(
-            f"missing operator before {text!r}",
-            span=span,
-            source=source,
-            hint=f"gradcli needs an explicit '*' for products: write {left}*{text}",
-        )
+        hint = f"gradcli needs an explicit '*' for products: write {left}*{text}"
+        if left in FUNCTION_NAMES and token.type != "LPAR":
+            hint = f"a call needs parentheses: write {left}({text}) (or {left}*{text} for a product)"
+        return GradcliError(f"missing operator before {text!r}", span=span, source=source, hint=hint)
     if token.type == "EQUALS":
         return GradcliError(
             "unexpected '='",
@@ -269,10 +294,20 @@ def _syntax_error(source: str, error: UnexpectedInput) -> GradcliError:
             hint="an assignment is `name = expression`, alone in its statement; "
             "statements are separated by ';' or new lines",
         )
+    if token.type in ("RPAR", "RSQB"):
+        opens = _open_brackets(error)
+        opener = "(" if token.type == "RPAR" else "["
+        if not any(_CLOSER[o.type][0] == token.type for o in opens):
+            return GradcliError(
+                f"unexpected {text!r}",
+                span=span,
+                source=source,
+                hint=f"no {opener!r} is open here: delete the {text!r} or add a {opener!r} before it",
+            )
     expected = _expected_words(error.expected)
+    word = repr(text) if token.type == "POW" else _TERMINAL_WORDS.get(token.type, repr(text))  # '**' as typed
     return GradcliError(
-        f"unexpected {_TERMINAL_WORDS.get(token.type, repr(text))}"
-        + (f" {text!r}" if token.type in ("NAME", "NUMBER") else ""),
+        f"unexpected {word}" + (f" {text!r}" if token.type in ("NAME", "NUMBER") else ""),
         span=span,
         source=source,
         hint=f"expected {expected} here" if expected else None,

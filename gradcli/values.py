@@ -119,6 +119,14 @@ def _parse_pair(text: str, offset: int, piece: str) -> tuple[str, AtValue]:
         )
     name, _, value_text = stripped.partition("=")
     name = name.strip()
+    if not name:
+        raise GradcliError(
+            "no name before '='",
+            span=span,
+            source=text,
+            label=_LABEL,
+            hint=f"write NAME=VALUE, e.g. x={value_text.strip() or 1}",
+        )
     if not _IDENTIFIER.fullmatch(name):
         raise GradcliError(
             f"{name!r} is not a variable name",

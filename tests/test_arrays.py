@@ -233,7 +233,7 @@ def test_norm_at_the_origin_gives_zero_gradient():
             1,
         ),
         ("x @ 2", "x=[1,2]", ["shapes (2,) and ()", "use * to scale"], 3),
-        ("x[3]", "x=[1,2,3]", ["shape (3,) does not fit in indexing", "from -3 to 2"], 2),
+        ("x[3]", "x=[1,2,3]", ["index 3 is not a whole number", "from -3 to 2"], 2),
         ("x[0, 1]", "x=[1,2]", ["one index per dimension"], 2),
         ("x[i]", "x=[1,2],i=0", ["an index must be a whole number"], 3),
         ("x[0.5]", "x=[1,2]", ["not a whole number"], 2),

@@ -30,7 +30,8 @@ def _operands(expr: Binary) -> tuple[bool, bool]:
     if expr.op == "pow":  # right associative; the base must be an atom: (-x)^2, (x^2)^3
         return precedence(expr.left) <= mine, precedence(expr.right) < mine
     # A signed right operand is parenthesised even where the grammar would not need it: `a - (-1)`.
-    return precedence(expr.left) < mine, precedence(expr.right) <= max(mine, _PRECEDENCE["neg"])
+    right = precedence(expr.right)
+    return precedence(expr.left) < mine, right <= mine or right == _PRECEDENCE["neg"]
 
 
 def to_text(expr: Expr) -> str:

@@ -100,7 +100,7 @@ def render(
             for row in backward_rows(derivation):
                 if isinstance(row, StepRow):
                     of, wrt = latex_name(row.of.name), latex_name(row.wrt.name)
-                    grad_times = r"\mathit{grad} \cdot "
+                    grad_times = latex_name(derivation.upstream_name) + r" \cdot "
                     kink = r" \text{ (kink)}" if row.of.kink else ""
                     parts.append(
                         rf"{row.number} & ${of} \to {wrt}$ & "

@@ -48,7 +48,8 @@ def render(derivation: Derivation, digits: int = 4, brief: bool = False, paths: 
         for row in backward_rows(derivation):
             if isinstance(row, StepRow):
                 edge = _math(rf"{latex_name(row.of.name)} \to {latex_name(row.wrt.name)}")
-                local = _math(local_label(row, _d, to_latex(row.formula), r"\mathit{grad} \cdot "))
+                grad_times = latex_name(derivation.upstream_name) + r" \cdot "
+                local = _math(local_label(row, _d, to_latex(row.formula), grad_times))
                 rows.append(
                     [
                         str(row.number),

@@ -66,7 +66,13 @@ def backward_table(derivation: Derivation, digits: int) -> Table:
                 Text(str(row.number), "dim"),
                 Text(f"{row.of.name} → {row.wrt.name}"),
                 Text(
-                    local_label(row, lambda top, bottom: f"∂{top}/∂{bottom}", to_text(row.formula)) + kink,
+                    local_label(
+                        row,
+                        lambda top, bottom: f"∂{top}/∂{bottom}",
+                        to_text(row.formula),
+                        f"{derivation.upstream_name} · ",
+                    )
+                    + kink,
                     "yellow" if kink else "",
                 ),
                 Text(format_value(row.step.local, digits)),

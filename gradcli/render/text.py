@@ -39,7 +39,12 @@ def backward_section(derivation: Derivation, digits: int) -> list[str]:
     rows: list[list[str]] = []
     for row in backward_rows(derivation):
         if isinstance(row, StepRow):
-            label = local_label(row, lambda top, bottom: f"∂{top}/∂{bottom}", to_text(row.formula))
+            label = local_label(
+                row,
+                lambda top, bottom: f"∂{top}/∂{bottom}",
+                to_text(row.formula),
+                f"{derivation.upstream_name} · ",
+            )
             rows.append(
                 [
                     str(row.number),
