@@ -64,20 +64,39 @@ def print_machine(title: str, quick: bool) -> None:
     print("packages  " + ", ".join(f"{name} {_version(name)}" for name in PACKAGES))
     settings = [f"{name}={os.environ[name]}" for name in THREAD_VARIABLES if name in os.environ]
     print("env       " + (" ".join(settings) if settings else "(no thread or bytecode variables set)"))
+    print(f"load      {load()}")
     print()
 
 
-def timed(function: Callable[[], object], repeat: int, warmup: int = 1) -> list[float]:
-    """Wall times of `repeat` calls after `warmup` untimed ones; garbage collected between calls,
-    outside the timing, so that no call pays for the previous one's garbage."""
+def load() -> str:
+    """The load average: other processes on a 2-core machine inflate every figure (and their spread)."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return "unknown"
+    busy = one > 0.5 * (os.cpu_count() or 1)
+    warning = "  -- busy: other processes compete for the CPU" if busy else ""
+    return f"{one:.2f} (1 min), {five:.2f} (5 min){warning}"
+
+
+def timed(
+    function: Callable[[], object], repeat: int, warmup: int = 1, cpu: list[float] | None = None
+) -> list[float]:
+    """Wall times of `repeat` calls after `warmup` untimed ones. The result is freed, and the
+    garbage collected, outside the timing, so that no call pays for its own result's or the
+    previous call's garbage. The process's CPU times go to `cpu` if given: steadier than wall
+    time when other processes share the machine."""
     for _ in range(warmup):
         function()
     times = []
     for _ in range(repeat):
         gc.collect()
-        start = time.perf_counter()
-        function()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        result = function()
         times.append(time.perf_counter() - start)
+        if cpu is not None:
+            cpu.append(time.process_time() - start_cpu)
+        del result
     return times
 
 
@@ -108,7 +127,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
 
     def line(row: Sequence[str]) -> str:
         first = row[0].ljust(widths[0])
-        rest = [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
+        rest = [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
         return "  ".join([first, *rest]).rstrip()
 
     print(line(cells[0]))
