@@ -1,0 +1,96 @@
+"""`gradcli diff`: each derivative as an expression in gradcli's own language."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import GradcliError
+from .common import DebugOpt, FileOpt, SourceArg, app, emit, read_source
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    latex = "latex"
+    json = "json"
+
+
+_BY_SUFFIX = {
+    ".txt": DiffFormat.text,
+    ".md": DiffFormat.markdown,
+    ".tex": DiffFormat.latex,
+    ".json": DiffFormat.json,
+}
+
+
+def _format(fmt: DiffFormat | None, json_flag: bool, output: Path | None) -> DiffFormat:
+    if json_flag:
+        if fmt not in (None, DiffFormat.json):
+            raise GradcliError("--json and --format disagree: give one of them")
+        return DiffFormat.json
+    if fmt is not None:
+        return fmt
+    if output is not None and output.suffix.lower() in _BY_SUFFIX:
+        return _BY_SUFFIX[output.suffix.lower()]
+    if output is not None:
+        raise GradcliError(
+            f"cannot tell the format from the file name {output.name!r}",
+            hint=f"use one of {', '.join(_BY_SUFFIX)}, or say --format",
+        )
+    return DiffFormat.text
+
+
+@app.command("diff")
+def diff_command(
+    source: SourceArg = None,
+    wrt: Annotated[
+        Optional[str],
+        typer.Option(help="Differentiate only by these variables (comma-separated).", show_default=False),
+    ] = None,
+    fmt: Annotated[
+        Optional[DiffFormat],
+        typer.Option("--format", "-F", help="text (default), markdown, latex or json.", show_default=False),
+    ] = None,
+    json_flag: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    file: FileOpt = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Write to FILE (.txt .md .tex .json).", show_default=False),
+    ] = None,
+    standalone: Annotated[
+        bool, typer.Option(help="With --format latex: a whole document for pdflatex.")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Print the derivative of the output with respect to each variable, as a formula.
+
+    The backward pass is run on formulas instead of numbers (the same rules as `eval`), then
+    simplified; a subexpression used more than once is named once. The text parses back:
+    with one variable the last line is the derivative, with several the last lines are
+    d_x = ..., one per variable. Example:
+
+        gradcli diff "tanh(x)"            # 1 - tanh(x)^2
+    """
+    from ..symbolic import differentiate
+
+    text = read_source(source, file)
+    wrt_names = [name.strip() for name in wrt.split(",") if name.strip()] if wrt is not None else None
+    chosen = _format(fmt, json_flag, output)
+    result = differentiate(text, wrt_names)
+    if chosen is DiffFormat.json:
+        document = result.to_json()
+    elif chosen is DiffFormat.latex:
+        document = result.to_latex(standalone=standalone)
+    elif chosen is DiffFormat.markdown:
+        document = result.to_markdown()
+    else:
+        document = result.to_text()
+        if result.warnings:  # stdout stays a program that parses; notes go to stderr
+            import sys
+
+            sys.stderr.write("".join(f"warning: {w}\n" for w in result.warnings))
+    emit(document, output)

@@ -1,0 +1,75 @@
+"""`gradcli hessian`: the matrix of second derivatives, by differentiating the backward pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .common import AtOpt, DebugOpt, FileOpt, Format, SourceArg, app, choose_format, emit, read_source
+
+
+@app.command("hessian")
+def hessian_command(
+    source: SourceArg = None,
+    at: AtOpt = None,
+    wrt: Annotated[
+        Optional[str],
+        typer.Option(help="Rows and columns for these variables only (comma-separated).", show_default=False),
+    ] = None,
+    fmt: Annotated[
+        Optional[Format],
+        typer.Option(
+            "--format",
+            "-F",
+            help="Output format (default: rich; from the extension with -o).",
+            show_default=False,
+        ),
+    ] = None,
+    json_flag: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    digits: Annotated[
+        int,
+        typer.Option(min=1, max=17, help="Significant digits in the human formats (JSON is never rounded)."),
+    ] = 4,
+    file: FileOpt = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--output", "-o", help="Write the document to FILE (.md .tex .json .txt).", show_default=False
+        ),
+    ] = None,
+    standalone: Annotated[
+        bool, typer.Option(help="With --format latex: a whole document for pdflatex.")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """The Hessian (all second derivatives) at a point, for scalar variables.
+
+    Row i is the gradient of ∂output/∂x_i, the derivative `gradcli diff` prints, computed by
+    reverse mode again: reverse-over-reverse, no finite differences. Example:
+
+        gradcli hessian "(w*x - y)^2" --at w=1,x=2,y=3
+    """
+    from ..hessian import hessian
+    from ..values import parse_at
+
+    text = read_source(source, file)
+    values = parse_at(at or [])
+    wrt_names = [name.strip() for name in wrt.split(",") if name.strip()] if wrt is not None else None
+    chosen = choose_format(fmt, json_flag, output)
+    result = hessian(text, values, wrt=wrt_names)
+    if output is not None and chosen is Format.rich:
+        chosen = Format.text
+    if chosen is Format.json:
+        document = result.to_json()
+    elif chosen is Format.text:
+        document = result.to_text(digits)
+    elif chosen is Format.markdown:
+        document = result.to_markdown(digits)
+    elif chosen is Format.latex:
+        document = result.to_latex(digits, standalone=standalone)
+    else:
+        result.print_rich(digits)
+        return
+    emit(document, output)
