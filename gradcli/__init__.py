@@ -10,7 +10,7 @@ worked derivation (forward table, chain-rule steps) in the terminal, Markdown, L
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["GradcliError", "__version__", "evaluate"]
+__all__ = ["GradcliError", "__version__", "compile", "evaluate"]
 
 
 def __getattr__(name: str):
@@ -19,6 +19,10 @@ def __getattr__(name: str):
         from .api import evaluate
 
         return evaluate
+    if name == "compile":
+        from .compiled import compile
+
+        return compile
     if name == "GradcliError":
         from .errors import GradcliError
 

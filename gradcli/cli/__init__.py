@@ -12,7 +12,7 @@ import sys
 import typer
 
 from ..errors import GradcliError
-from . import cmd_demo, cmd_eval, cmd_graph  # noqa: F401  (registers the commands)
+from . import cmd_check, cmd_demo, cmd_diff, cmd_eval, cmd_graph, cmd_hessian  # noqa: F401  (registers the commands)
 from .common import app
 
 __all__ = ["app", "main", "run"]
@@ -25,7 +25,14 @@ def _source_first(args: list[str], command) -> list[str]:
     end, behind '--'. One that reads as an option ("-f*x" is -f with the value "*x") stays an
     option: '--' before it is the way out, as usual.
     """
-    if "--" in args or not args:
+    if not args:
+        return args
+    if "--" in args:
+        # `eval -- "-f*x" --at f=2`: '--' marks the one SOURCE, and options may still follow it.
+        i = args.index("--")
+        after = args[i + 2 :]
+        if i + 1 < len(args) and after and after[0].startswith("-"):
+            return [*args[:i], *after, "--", args[i + 1]]
         return args
     subcommand = getattr(command, "commands", {}).get(args[0])
     if subcommand is None:
@@ -62,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     debug = "--debug" in args
     try:
-        command.main(_source_first(args, command), prog_name="gradcli", standalone_mode=False)
-        return 0
+        code = command.main(_source_first(args, command), prog_name="gradcli", standalone_mode=False)
+        # Without standalone mode, Click returns the code of a typer.Exit raised in a command.
+        return code if isinstance(code, int) else 0
     except GradcliError as error:
         sys.stderr.write(error.render() + "\n")
         return 2

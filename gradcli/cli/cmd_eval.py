@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import GradcliError
 from .common import (
     AtOpt,
     DebugOpt,
@@ -34,7 +35,8 @@ def eval_command(
         typer.Option(
             "--format",
             "-F",
-            help="Output format (default: rich; from the extension with -o).",
+            help="Output format (default: rich; from the extension with -o). "
+            "With --points: jsonl (the default) or csv.",
             show_default=False,
         ),
     ] = None,
@@ -48,7 +50,10 @@ def eval_command(
     output: Annotated[
         Optional[Path],
         typer.Option(
-            "--output", "-o", help="Write the document to FILE (.md .tex .json .txt).", show_default=False
+            "--output",
+            "-o",
+            help="Write the document to FILE (.md .tex .json .txt; with --points .jsonl .csv).",
+            show_default=False,
         ),
     ] = None,
     standalone: Annotated[
@@ -57,25 +62,89 @@ def eval_command(
     paths: Annotated[
         bool, typer.Option("--paths", help="Also write each gradient as a sum over paths (the chain rule).")
     ] = False,
+    points: Annotated[
+        Optional[str],
+        typer.Option(
+            "--points",
+            metavar="FILE",
+            help="Evaluate at every point of FILE, in one vectorised pass: CSV with a header row of "
+            "variable names, or JSON Lines (one object a point); - reads standard input. --at fixes "
+            "the variables the file does not give. Writes one line a point (--format jsonl or csv).",
+            show_default=False,
+        ),
+    ] = None,
+    skip_bad: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad", help="With --points: skip rows with a missing or bad value, counted on stderr."
+        ),
+    ] = False,
+    chunk: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            metavar="N",
+            help="With --points: points per vectorised pass (default 65536); memory grows with N.",
+            show_default=False,
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Evaluate an expression, backpropagate, and show the worked derivation.
 
     Shows the forward pass (every node, its definition and value), the backward pass (every edge:
     local derivative × upstream = contribution, and the sum rule where a node is used twice) and
-    the result. Example:
+    the result. Examples:
 
         gradcli eval "(a+b)*(b+1)" --at a=2,b=1
+
+        gradcli eval "1/(1+exp(-(w*x+b)))" --points data.csv --format csv
     """
     from ..api import evaluate
     from ..values import parse_at
 
+    wrt_names = [name.strip() for name in wrt.split(",") if name.strip()] if wrt is not None else None
+    if points is not None or skip_bad or chunk is not None or fmt in (Format.jsonl, Format.csv):
+        from ..batch import run_points
+
+        _check_points_options(points, source, fmt, json_flag, skip_bad, chunk, paths, standalone)
+        values = parse_at(at or [])
+        fmt_name = fmt.value if fmt is not None else None
+        run_points(
+            read_source(source, file),
+            points,
+            values,
+            wrt=wrt_names,
+            fmt=fmt_name,
+            output=output,
+            skip_bad=skip_bad,
+            chunk=chunk,
+        )
+        return
     text = read_source(source, file)
     values = parse_at(at or [])
-    wrt_names = [name.strip() for name in wrt.split(",") if name.strip()] if wrt is not None else None
     chosen = choose_format(fmt, json_flag, output)
     derivation = evaluate(text, values, wrt=wrt_names, record_steps=not brief)
     if output is not None and chosen is Format.rich:
         chosen = Format.text
     document = render(derivation, chosen, digits=digits, brief=brief, standalone=standalone, paths=paths)
     emit(document, output)
+
+
+def _check_points_options(points, source, fmt, json_flag, skip_bad, chunk, paths, standalone) -> None:
+    if points is None:
+        given = "--skip-bad" if skip_bad else "--chunk" if chunk is not None else f"--format {fmt.value}"
+        raise GradcliError(
+            f"{given} goes with --points", hint='gradcli eval "x*y" --points points.csv (one line a point)'
+        )
+    if points == "-" and source == "-":
+        raise GradcliError(
+            "SOURCE and --points cannot both read standard input",
+            hint="give the program as SOURCE or with -f FILE, and pipe the points",
+        )
+    for flag, used in (("--json", json_flag), ("--paths", paths), ("--standalone", standalone)):
+        if used:
+            raise GradcliError(
+                f"{flag} does not go with --points",
+                hint="--points writes --format jsonl (the default) or csv",
+            )

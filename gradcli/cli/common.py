@@ -30,6 +30,8 @@ class Format(str, Enum):
     json = "json"
     markdown = "markdown"
     latex = "latex"
+    jsonl = "jsonl"  # eval --points: one JSON object a point
+    csv = "csv"  # eval --points: one row a point
 
 
 _FORMAT_BY_SUFFIX = {".md": Format.markdown, ".tex": Format.latex, ".json": Format.json, ".txt": Format.text}
@@ -68,7 +70,10 @@ def read_source(source: str | None, file: Path | None) -> str:
         try:
             return file.read_text(encoding="utf-8-sig")  # -sig: Notepad's byte-order mark
         except FileNotFoundError:
-            raise GradcliError(f"no such file: {file}") from None
+            looks_like_maths = any(char in str(file) for char in "*^+()@")
+            hint = f'if -f{file} is the expression, put -- before it: -- "-f{file}"'
+            hint = hint if looks_like_maths else None
+            raise GradcliError(f"no such file: {file}", hint=hint) from None
         except (OSError, UnicodeDecodeError) as error:
             raise GradcliError(f"cannot read {file}: {error}") from None
     if source == "-":
@@ -112,6 +117,11 @@ def render(
     paths: bool = False,
 ) -> str | None:
     """The document for `fmt`; None for rich, which prints itself."""
+    if fmt in (Format.jsonl, Format.csv):
+        raise GradcliError(
+            f"--format {fmt.value} goes with --points",
+            hint=f'gradcli eval "x*y" --points points.csv --format {fmt.value}',
+        )
     if fmt is Format.json:
         from ..render import json as json_renderer
 

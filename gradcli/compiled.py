@@ -1,0 +1,137 @@
+"""`gradcli.compile(source)`: parse once, evaluate many times, at one point or at many at once.
+
+>>> import gradcli
+>>> neuron = gradcli.compile("1/(1 + exp(-(w*x + b)))")
+>>> neuron.variables
+('w', 'x', 'b')
+>>> result = neuron(w=2, x=-1, b=0.5)  # a Derivation, as gradcli.evaluate returns
+>>> round(float(result.value), 4), round(float(result.gradient["w"]), 4)
+(0.1824, -0.1491)
+>>> batch = neuron.batch({"x": [-1.0, 0.0, 1.0]}, {"w": 2, "b": 0.5})  # three points at once
+>>> batch.value.round(4).tolist()
+[0.1824, 0.6225, 0.9241]
+>>> batch.gradient["x"].round(4).tolist()
+[0.2983, 0.47, 0.1402]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from .errors import GradcliError
+from .expr import Array, Assign, Binary, Call, Index, Program
+from .graph import call_op, program_names, walk
+from .ops import BINARY_OPS, CONSTANTS, OPS, Op
+
+if TYPE_CHECKING:
+    from .batch import Batch
+    from .derivation import Derivation
+
+
+def pointwise(op: Op) -> bool:
+    """An op that works on each element alone, so N points can ride along a batch axis.
+
+    Array ops (products, reductions, softmax, masks) are the rows that list the array shapes
+    their tests sample them at; indexing and array literals are variadic; their partials may
+    be vector-Jacobian products. Each of these mixes the elements of its inputs.
+    """
+    return op.elementwise and not op.shapes and not op.variadic and op.generic_test
+
+
+_SHOWN = {"stack": "[...]", "index": "x[i]"}
+
+
+class Compiled:
+    """A program parsed once: call it like `gradcli.evaluate` (without the parsing), or give
+    `batch` many points to evaluate them in one vectorised pass.
+
+    Variables named `wrt` or `record_steps` are given in the mapping: `f({"wrt": 1})`.
+    """
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.names = program_names(program)  # raises for unknown functions and wrong arity
+
+    @property
+    def source(self) -> str:
+        return self.program.source
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The free variables, in order of first use (`pi` and `e` count only when given)."""
+        return tuple(name for name in self.names.free if name not in CONSTANTS)
+
+    @cached_property
+    def mixing_ops(self) -> tuple[str, ...]:
+        """The operations of the program that mix the elements of arrays (sum, @, x[0], ...)."""
+        found: dict[str, None] = {}
+        for statement in self.program.statements:
+            for node in walk(statement.value if isinstance(statement, Assign) else statement):
+                op = None
+                if isinstance(node, Binary):
+                    op = BINARY_OPS.get(node.op)
+                elif isinstance(node, Call):
+                    op = call_op(node, self.source)
+                elif isinstance(node, Array):
+                    op = OPS["stack"]
+                elif isinstance(node, Index):
+                    op = OPS["index"]
+                if op is not None and not pointwise(op):
+                    found[_SHOWN.get(op.name, op.symbol)] = None
+        return tuple(found)
+
+    def __call__(
+        self,
+        at: Mapping[str, object] | None = None,
+        /,
+        *,
+        wrt: Iterable[str] | None = None,
+        record_steps: bool = True,
+        **values: object,
+    ) -> Derivation:
+        """Evaluate at one point and backpropagate: exactly `gradcli.evaluate`, minus the parsing."""
+        from .api import _evaluate, _no_gc
+
+        with _no_gc():
+            return _evaluate(self.program, {**(at or {}), **values}, wrt, record_steps, names=self.names)
+
+    def batch(
+        self,
+        points: Mapping[str, object] | Iterable[Mapping[str, object]],
+        at: Mapping[str, object] | None = None,
+        /,
+        *,
+        wrt: Iterable[str] | None = None,
+        chunk: int | None = None,
+    ) -> Batch:
+        """Evaluate at N points at once; return their values and gradients, a batch axis in front.
+
+        `points` maps each variable to its N values (a sequence of numbers, or an array whose
+        first axis counts the points), or is a sequence of N mappings, one a point. `at` fixes
+        the variables that are the same at every point. `wrt` limits the gradients; `chunk`
+        bounds how many points one pass holds in memory. Programs of elementwise operations run
+        as one vectorised pass per chunk; programs that mix elements (sum, @, indexing) or take
+        array values are evaluated one point at a time, with the same results.
+        """
+        from .batch import evaluate_batch
+
+        return evaluate_batch(self, points, at or {}, wrt=wrt, chunk=chunk)
+
+    def __repr__(self) -> str:
+        return f"gradcli.compile({self.source!r})"
+
+
+def compile(source: str | Program) -> Compiled:
+    """Parse `source` once; the result evaluates it at any values without parsing it again.
+
+    Raises GradcliError for a syntax error, an unknown function or a wrong number of arguments.
+    """
+    from .parse import parse_program
+
+    program = parse_program(source) if isinstance(source, str) else source
+    try:
+        return Compiled(program)
+    except GradcliError as error:
+        raise error.located(program.source) from None
