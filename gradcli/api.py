@@ -27,6 +27,9 @@ from .values import AtValue
 def _as_array(name: str, value: object) -> np.ndarray:
     if isinstance(value, AtValue):
         return value.value
+    # numpy would read None as nan, "1.5" as 1.5 and True as 1: none is a number the user meant.
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
+        raise GradcliError(f"the value of {name!r} is not a number or an array of numbers: {value!r}")
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -72,9 +75,11 @@ def _check_values(
 def evaluate(
     source: str | Program,
     at: Mapping[str, object] | None = None,
+    /,
     *,
     wrt: Iterable[str] | None = None,
     record_steps: bool = True,
+    mode: str = "reverse",
     **values: object,
 ) -> Derivation:
     """Evaluate `source` at the given values and backpropagate from its output.
@@ -82,11 +87,18 @@ def evaluate(
     `at` (or keyword arguments) binds the free variables to numbers or arrays; `wrt` limits
     which variables get gradients (default: all). Returns the Derivation: value, gradients,
     every node and every backward step (none if `record_steps` is False: faster, and lighter
-    on big arrays). Raises GradcliError for bad input.
+    on big arrays). `mode="forward"` computes the gradients by forward mode instead (tangents
+    pushed through the graph, one sweep per variable element): the same numbers, no backward
+    steps. `source` and `at` are positional-only, so variables may be called `source` or `at`.
+    Raises GradcliError for bad input.
     """
+    if mode not in ("reverse", "forward"):
+        raise GradcliError(
+            f"unknown mode {mode!r}", hint="the modes are reverse (backpropagation) and forward"
+        )
     with _no_gc():
         program = parse_program(source) if isinstance(source, str) else source
-        return _evaluate(program, {**(at or {}), **values}, wrt, record_steps)
+        return _evaluate(program, {**(at or {}), **values}, wrt, record_steps, mode=mode)
 
 
 @contextmanager
@@ -108,6 +120,7 @@ def _evaluate(
     wrt: Iterable[str] | None,
     record_steps: bool,
     names: ProgramNames | None = None,
+    mode: str = "reverse",
 ) -> Derivation:
     warnings: list[str] = []
     names = program_names(program) if names is None else names
@@ -125,7 +138,12 @@ def _evaluate(
     graph = build_graph(program, arrays, names)
     needs = needs_grad(graph, {graph.variables[name] for name in wrt_names})
     output = graph.nodes[graph.output]
-    if output.value.size == 1:
+    if mode == "forward":
+        from .forward import forward_gradients
+
+        gradient = forward_gradients(graph, wrt_names)
+        grads, steps, needs = [None] * len(graph.nodes), [], [False] * len(graph.nodes)
+    elif output.value.size == 1:
         grads, steps = backprop(graph, needs, record=record_steps)
         gradient = {name: grads[graph.variables[name]] for name in wrt_names}
         for name, grad in gradient.items():
@@ -146,7 +164,7 @@ def _evaluate(
     problem = first_non_finite(graph)
     if problem:
         warnings.append(problem)
-    return build_derivation(graph, arrays, gradient, grads, steps, wrt_names, needs, warnings)
+    return build_derivation(graph, arrays, gradient, grads, steps, wrt_names, needs, warnings, mode)
 
 
 def _jacobians(

@@ -32,6 +32,7 @@ class Derivation:
     steps: list[Step]
     wrt: tuple[str, ...]
     warnings: list[str] = field(default_factory=list)
+    mode: str = "reverse"  # or "forward": gradients by tangent sweeps, so no backward steps
 
     def ref(self, node_id: int) -> Expr:
         """How a formula refers to a node: a literal by its number, anything else by name."""
@@ -106,6 +107,12 @@ class Derivation:
 
         return latex.render(self, digits=digits, brief=brief, standalone=standalone, paths=paths)
 
+    def __repr__(self) -> str:
+        gradient = ", ".join(f"{name}={np.asarray(g).tolist()!r}" for name, g in self.gradient.items())
+        return (
+            f"<Derivation {self.source!r}: value={np.asarray(self.value).tolist()!r}, gradient: {gradient}>"
+        )
+
     def _repr_markdown_(self) -> str:
         """Jupyter shows a result as its worked derivation."""
         return self.to_markdown()
@@ -164,6 +171,7 @@ def build_derivation(
     wrt: tuple[str, ...],
     needs: list[bool],
     warnings: list[str],
+    mode: str = "reverse",
 ) -> Derivation:
     """The record: graph nodes with their gradients and kinks filled in, and the steps."""
     with np.errstate(all="ignore"):
@@ -182,4 +190,5 @@ def build_derivation(
         steps=steps,
         wrt=wrt,
         warnings=warnings,
+        mode=mode,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -20,6 +21,11 @@ from .common import (
     read_source,
     render,
 )
+
+
+class Mode(str, Enum):
+    reverse = "reverse"
+    forward = "forward"
 
 
 @app.command("eval")
@@ -88,6 +94,13 @@ def eval_command(
             show_default=False,
         ),
     ] = None,
+    mode: Annotated[
+        Mode,
+        typer.Option(
+            help="reverse: backpropagation, with the backward table. forward: tangents pushed "
+            "forward, one sweep per variable element (a second engine: the same numbers, no steps).",
+        ),
+    ] = Mode.reverse,
     debug: DebugOpt = False,
 ) -> None:
     """Evaluate an expression, backpropagate, and show the worked derivation.
@@ -124,7 +137,7 @@ def eval_command(
     text = read_source(source, file)
     values = parse_at(at or [])
     chosen = choose_format(fmt, json_flag, output)
-    derivation = evaluate(text, values, wrt=wrt_names, record_steps=not brief)
+    derivation = evaluate(text, values, wrt=wrt_names, record_steps=not brief, mode=mode.value)
     if output is not None and chosen is Format.rich:
         chosen = Format.text
     document = render(derivation, chosen, digits=digits, brief=brief, standalone=standalone, paths=paths)

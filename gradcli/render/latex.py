@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from ..derivation import Derivation
 from .formula import latex_name, to_latex
-from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, local_label, path_lines
+from .layout import (
+    StepRow,
+    backward_rows,
+    feeds_phrase,
+    forward_rows,
+    kinks,
+    local_label,
+    no_steps_reason,
+    path_lines,
+)
 from .numbers import format_value
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
@@ -117,7 +126,7 @@ def render(
                     )
             parts += [r"\end{longtable}", ""]
         else:
-            parts += [r"No steps: the output depends on no variable it is differentiated by.", ""]
+            parts += [_text(no_steps_reason(derivation)), ""]
         if paths:
             parts += _paths(derivation, digits)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..backprop import Step
 from ..derivation import Derivation
 from ..expr import Expr
@@ -47,6 +49,19 @@ def local_label(
     vector-Jacobian product and is written with `grad` for the upstream gradient."""
     d = partial(row.of.name, row.wrt.name)
     return f"{d} = {formula}" if row.step.local is not None else f"{grad_times}{d} = {formula}"
+
+
+def no_steps_reason(derivation: Derivation) -> str:
+    """Why a derivation has no backward steps, said the same way in every format."""
+    if derivation.mode == "forward":
+        return "No backward steps: forward mode computed the gradients (--mode reverse shows the table)."
+    if np.size(derivation.output_node.value) > 1:
+        return "No backward steps: the output is an array; its Jacobian is computed one row at a time."
+    if not derivation.wrt:
+        return "No backward steps: nothing is differentiated."
+    if derivation.output_node.op == "var":
+        return "No backward steps: the output is itself an input."
+    return "No backward steps: the output depends on no variable it is differentiated by."
 
 
 def forward_rows(derivation: Derivation) -> list[ForwardRow]:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from ..derivation import Derivation
 from .formula import latex_name, to_latex
-from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, local_label, path_lines
+from .layout import (
+    StepRow,
+    backward_rows,
+    feeds_phrase,
+    forward_rows,
+    kinks,
+    local_label,
+    no_steps_reason,
+    path_lines,
+)
 from .numbers import format_value
 
 
@@ -78,7 +87,7 @@ def render(derivation: Derivation, digits: int = 4, brief: bool = False, paths: 
             header = ["step", "edge", "local derivative", "local", "× upstream", "= contribution"]
             lines += [*_table(header, rows), ""]
         else:
-            lines += ["No steps: the output depends on no variable it is differentiated by.", ""]
+            lines += [no_steps_reason(derivation), ""]
         if paths:
             lines += _paths(derivation, digits)
 

@@ -14,7 +14,16 @@ from rich.text import Text
 
 from ..derivation import Derivation
 from .formula import to_text
-from .layout import StepRow, backward_rows, feeds_phrase, forward_rows, kinks, local_label, path_lines
+from .layout import (
+    StepRow,
+    backward_rows,
+    feeds_phrase,
+    forward_rows,
+    kinks,
+    local_label,
+    no_steps_reason,
+    path_lines,
+)
 from .numbers import format_value
 
 MAX_ROWS = 300
@@ -132,9 +141,7 @@ def print_derivation(
         if derivation.steps:
             parts.append(backward_table(derivation, digits))
         else:
-            parts.append(
-                Text("No backward steps: the output depends on no variable it is differentiated by.\n")
-            )
+            parts.append(Text(no_steps_reason(derivation) + "\n"))
         if paths:
             parts.append(paths_table(derivation, digits))
     parts.append(result_table(derivation, digits))

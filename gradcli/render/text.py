@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from ..derivation import Derivation
 from .formula import to_text
-from .layout import StepRow, SumRow, backward_rows, feeds_phrase, forward_rows, kinks, local_label, path_lines
+from .layout import (
+    StepRow,
+    SumRow,
+    backward_rows,
+    feeds_phrase,
+    forward_rows,
+    kinks,
+    local_label,
+    no_steps_reason,
+    path_lines,
+)
 from .numbers import format_value
 
 
@@ -35,7 +45,7 @@ def forward_section(derivation: Derivation, digits: int) -> list[str]:
 def backward_section(derivation: Derivation, digits: int) -> list[str]:
     out = derivation.output_node.name
     if not derivation.steps:
-        return ["Backward pass", "  (no steps: the output depends on no variable it is differentiated by)"]
+        return ["Backward pass", f"  {no_steps_reason(derivation)}"]
     rows: list[list[str]] = []
     for row in backward_rows(derivation):
         if isinstance(row, StepRow):
