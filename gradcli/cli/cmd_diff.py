@@ -9,7 +9,18 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import GradcliError
-from .common import DebugOpt, FileOpt, SourceArg, app, emit, read_source
+from .common import (
+    DebugOpt,
+    FileOpt,
+    JsonOpt,
+    SourceArg,
+    WrtOpt,
+    app,
+    emit,
+    format_from_suffix,
+    read_source,
+    wrt_list,
+)
 
 
 class DiffFormat(str, Enum):
@@ -34,28 +45,20 @@ def _format(fmt: DiffFormat | None, json_flag: bool, output: Path | None) -> Dif
         return DiffFormat.json
     if fmt is not None:
         return fmt
-    if output is not None and output.suffix.lower() in _BY_SUFFIX:
-        return _BY_SUFFIX[output.suffix.lower()]
     if output is not None:
-        raise GradcliError(
-            f"cannot tell the format from the file name {output.name!r}",
-            hint=f"use one of {', '.join(_BY_SUFFIX)}, or say --format",
-        )
+        return format_from_suffix(output, _BY_SUFFIX)
     return DiffFormat.text
 
 
 @app.command("diff")
 def diff_command(
     source: SourceArg = None,
-    wrt: Annotated[
-        Optional[str],
-        typer.Option(help="Differentiate only by these variables (comma-separated).", show_default=False),
-    ] = None,
+    wrt: WrtOpt = None,
     fmt: Annotated[
         Optional[DiffFormat],
         typer.Option("--format", "-F", help="text (default), markdown, latex or json.", show_default=False),
     ] = None,
-    json_flag: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    json_flag: JsonOpt = False,
     file: FileOpt = None,
     output: Annotated[
         Optional[Path],
@@ -78,7 +81,7 @@ def diff_command(
     from ..symbolic import differentiate
 
     text = read_source(source, file)
-    wrt_names = [name.strip() for name in wrt.split(",") if name.strip()] if wrt is not None else None
+    wrt_names = wrt_list(wrt)
     chosen = _format(fmt, json_flag, output)
     result = differentiate(text, wrt_names)
     if chosen is DiffFormat.json:

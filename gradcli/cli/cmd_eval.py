@@ -14,12 +14,15 @@ from .common import (
     DebugOpt,
     FileOpt,
     Format,
+    JsonOpt,
     SourceArg,
+    WrtOpt,
     app,
     choose_format,
     emit,
     read_source,
     render,
+    wrt_list,
 )
 
 
@@ -32,10 +35,7 @@ class Mode(str, Enum):
 def eval_command(
     source: SourceArg = None,
     at: AtOpt = None,
-    wrt: Annotated[
-        Optional[str],
-        typer.Option(help="Differentiate only by these variables (comma-separated).", show_default=False),
-    ] = None,
+    wrt: WrtOpt = None,
     fmt: Annotated[
         Optional[Format],
         typer.Option(
@@ -46,7 +46,7 @@ def eval_command(
             show_default=False,
         ),
     ] = None,
-    json_flag: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    json_flag: JsonOpt = False,
     brief: Annotated[bool, typer.Option("--brief", help="The result alone: value and gradients.")] = False,
     digits: Annotated[
         int,
@@ -116,7 +116,7 @@ def eval_command(
     from ..api import evaluate
     from ..values import parse_at
 
-    wrt_names = [name.strip() for name in wrt.split(",") if name.strip()] if wrt is not None else None
+    wrt_names = wrt_list(wrt)
     if points is not None or skip_bad or chunk is not None or fmt in (Format.jsonl, Format.csv):
         from ..batch import run_points
 

@@ -11,7 +11,17 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import GradcliError
-from .common import AtOpt, DebugOpt, FileOpt, SourceArg, app, emit, emit_bytes, read_source
+from .common import (
+    AtOpt,
+    DebugOpt,
+    FileOpt,
+    SourceArg,
+    app,
+    emit,
+    emit_bytes,
+    format_from_suffix,
+    read_source,
+)
 
 
 class GraphFormat(str, Enum):
@@ -36,14 +46,7 @@ def _graph_format(fmt: GraphFormat | None, output: Path | None) -> GraphFormat:
     if fmt is not None:
         return fmt
     if output is not None:
-        suffix = output.suffix.lower()
-        if suffix not in _GRAPH_FORMAT_BY_SUFFIX:
-            known = ", ".join(_GRAPH_FORMAT_BY_SUFFIX)
-            raise GradcliError(
-                f"cannot tell the format from the file name {output.name!r}",
-                hint=f"use one of {known}, or say --format",
-            )
-        return _GRAPH_FORMAT_BY_SUFFIX[suffix]
+        return format_from_suffix(output, _GRAPH_FORMAT_BY_SUFFIX)
     return GraphFormat.tree if sys.stdout.isatty() else GraphFormat.dot
 
 

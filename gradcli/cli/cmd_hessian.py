@@ -7,7 +7,19 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import AtOpt, DebugOpt, FileOpt, Format, SourceArg, app, choose_format, emit, read_source
+from .common import (
+    AtOpt,
+    DebugOpt,
+    FileOpt,
+    Format,
+    JsonOpt,
+    SourceArg,
+    app,
+    choose_format,
+    emit,
+    read_source,
+    wrt_list,
+)
 
 
 @app.command("hessian")
@@ -27,7 +39,7 @@ def hessian_command(
             show_default=False,
         ),
     ] = None,
-    json_flag: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    json_flag: JsonOpt = False,
     digits: Annotated[
         int,
         typer.Option(min=1, max=17, help="Significant digits in the human formats (JSON is never rounded)."),
@@ -56,7 +68,7 @@ def hessian_command(
 
     text = read_source(source, file)
     values = parse_at(at or [])
-    wrt_names = [name.strip() for name in wrt.split(",") if name.strip()] if wrt is not None else None
+    wrt_names = wrt_list(wrt)
     chosen = choose_format(fmt, json_flag, output)
     result = hessian(text, values, wrt=wrt_names)
     if output is not None and chosen is Format.rich:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, TypeVar
 
 import typer
 
@@ -61,6 +61,29 @@ AtOpt = Annotated[
     ),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a Python traceback on internal errors.")]
+WrtOpt = Annotated[
+    Optional[str],
+    typer.Option(help="Differentiate only by these variables (comma-separated).", show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+
+FormatT = TypeVar("FormatT")
+
+
+def format_from_suffix(output: Path, by_suffix: dict[str, FormatT]) -> FormatT:
+    """The format a file name asks for (`-o out.md`), or a clear error listing the known ones."""
+    suffix = output.suffix.lower()
+    if suffix not in by_suffix:
+        raise GradcliError(
+            f"cannot tell the format from the file name {output.name!r}",
+            hint=f"use one of {', '.join(by_suffix)}, or say --format",
+        )
+    return by_suffix[suffix]
+
+
+def wrt_list(wrt: str | None) -> list[str] | None:
+    """`--wrt a,b` as a list of names; None (every variable) without the option."""
+    return None if wrt is None else [name.strip() for name in wrt.split(",") if name.strip()]
 
 
 def read_source(source: str | None, file: Path | None) -> str:
@@ -96,14 +119,7 @@ def choose_format(fmt: Format | None, json_flag: bool, output: Path | None) -> F
     if fmt is not None:
         return fmt
     if output is not None:
-        suffix = output.suffix.lower()
-        if suffix not in _FORMAT_BY_SUFFIX:
-            known = ", ".join(_FORMAT_BY_SUFFIX)
-            raise GradcliError(
-                f"cannot tell the format from the file name {output.name!r}",
-                hint=f"use one of {known}, or say --format",
-            )
-        return _FORMAT_BY_SUFFIX[suffix]
+        return format_from_suffix(output, _FORMAT_BY_SUFFIX)
     return Format.rich
 
 
