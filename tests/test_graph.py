@@ -150,3 +150,11 @@ def test_svg_without_graphviz_is_a_clean_exit_2(monkeypatch):
 def test_unknown_extension_is_exit_2(tmp_path):
     result = _graph("x", "x=1", "-o", str(tmp_path / "graph.jpeg"))
     assert result.code == 2 and "cannot tell the format" in result.err
+
+
+def test_big_graph_is_said_to_be_big_and_still_complete():
+    source = "+".join(f"x*{i}" for i in range(1, 200))
+    result = _graph(source, "x=1", "--format", "mermaid")
+    assert result.code == 0
+    assert "note: the graph has 597 nodes" in result.err
+    assert result.out.count("-->") == 3 * (199 + 198)  # every op: two inputs in, one result out

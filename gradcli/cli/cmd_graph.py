@@ -23,6 +23,8 @@ from .common import (
     read_source,
 )
 
+BIG_GRAPH = 300  # nodes; above this a picture is still made, with a note that it is big
+
 
 class GraphFormat(str, Enum):
     tree = "tree"
@@ -90,6 +92,11 @@ def graph_command(
         values = {name: 1.0 for name in program_names(program).free if name not in ("pi", "e")}
     chosen = _graph_format(fmt, output)
     derivation = evaluate(program, values)
+    if len(derivation.nodes) > BIG_GRAPH and chosen is not GraphFormat.tree:
+        sys.stderr.write(
+            f"note: the graph has {len(derivation.nodes):,} nodes; the {chosen.value} output is complete, "
+            "but Graphviz and Mermaid lay out graphs this big slowly and hard to read\n"
+        )
     if chosen is GraphFormat.tree:
         from ..render import tree
 
