@@ -1,0 +1,308 @@
+"""`gradcli descend`: learn parameters by gradient descent on a loss program over data.
+
+The loop is seed 002's: for each sample in order, the loss and its gradient at the current
+parameters, then an update (`w -= lr * grad` for sgd). With a batch of N samples (or all of
+them) the step uses the mean loss and the mean gradient over the batch. The program is parsed
+once (`gradcli.compile`); minibatches of an elementwise program are evaluated in one vectorised
+pass (`gradcli.batch.evaluate_points`).
+
+`train` yields one `Epoch` record per epoch; `Trainer.params` always holds the parameters
+reached, so a caller interrupted mid-epoch (Ctrl-C) can still print them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import GradcliError
+from .expr import Assign, Name, Program
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+MOMENTUM = 0.9
+BETAS = (0.9, 0.999)  # PyTorch's Adam defaults
+EPS = 1e-8
+
+
+# --- Optimizers: one small function each, updating the parameters in place -------------------------
+
+
+def sgd(params: dict[str, np.ndarray], grads: Mapping[str, np.ndarray], state: dict, lr: float) -> None:
+    for name, grad in grads.items():
+        params[name] = params[name] - lr * grad
+
+
+def momentum(params: dict[str, np.ndarray], grads: Mapping[str, np.ndarray], state: dict, lr: float) -> None:
+    """PyTorch's SGD with momentum 0.9 (no dampening): v = 0.9 v + g; w -= lr v."""
+    for name, grad in grads.items():
+        velocity = state.get(name)
+        velocity = grad if velocity is None else MOMENTUM * velocity + grad
+        state[name] = velocity
+        params[name] = params[name] - lr * velocity
+
+
+def adam(params: dict[str, np.ndarray], grads: Mapping[str, np.ndarray], state: dict, lr: float) -> None:
+    """Adam with PyTorch's defaults: betas (0.9, 0.999), eps 1e-8, bias-corrected moments."""
+    beta1, beta2 = BETAS
+    t = state["t"] = state.get("t", 0) + 1
+    for name, grad in grads.items():
+        m, v = state.get(("m", name), 0.0), state.get(("v", name), 0.0)
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad * grad
+        state[("m", name)], state[("v", name)] = m, v
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        params[name] = params[name] - lr * m_hat / (np.sqrt(v_hat) + EPS)
+
+
+STEPS: dict[str, Callable] = {"sgd": sgd, "momentum": momentum, "adam": adam}
+
+
+# --- Records ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    """One sample's step (batch 1, on report epochs): its values, loss and gradient."""
+
+    at: dict[str, np.ndarray]
+    loss: float
+    grad: dict[str, np.ndarray]
+
+
+@dataclass
+class Epoch:
+    epoch: int
+    loss: float  # the mean of the per-sample losses met during the epoch
+    params: dict[str, np.ndarray]  # after the epoch's last update
+    grad: dict[str, np.ndarray]  # the last step's gradient (batch 1: the last sample's)
+    last_loss: float | None = None  # batch 1: the last sample's loss (the seed prints it)
+    samples: list[Sample] = field(default_factory=list)  # batch 1, report epochs only
+    steps: int = 0
+
+
+class Diverged(Exception):
+    """The loss (or a parameter) became inf or nan."""
+
+    def __init__(self, epoch: int, loss: float, what: str) -> None:
+        super().__init__(f"diverged at epoch {epoch}: {what}")
+        self.epoch, self.loss, self.what = epoch, loss, what
+
+
+# --- The loop -----------------------------------------------------------------------------------
+
+
+def sample_gradients(compiled, point: Mapping[str, object], wrt: tuple[str, ...]) -> tuple[float, dict]:
+    """The loss and its gradient at one sample (no backward steps recorded: faster)."""
+    derivation = compiled(point, wrt=wrt, record_steps=False)
+    return _scalar_loss(compiled, derivation.value), derivation.gradient
+
+
+def batch_gradients(
+    compiled, columns: Mapping[str, np.ndarray], params: Mapping[str, np.ndarray], wrt: tuple[str, ...]
+) -> tuple[np.ndarray, dict]:
+    """Every sample's loss (n,) and the mean gradient over the batch: one vectorised pass when the
+    program is elementwise over scalar parameters, else one sample at a time."""
+    from .batch import evaluate_points
+
+    n = len(next(iter(columns.values())))
+    results = evaluate_points(compiled, columns, params, wrt, n)
+    if results.errors:
+        k, error = min(results.errors.items())
+        raise GradcliError(f"sample {k + 1} of the batch: {error.message}", hint=error.hint)
+    values = results.value
+    if not isinstance(values, np.ndarray):
+        values = np.array([_scalar_loss(compiled, v) for v in values])
+    elif values.ndim != 1:
+        _scalar_loss(compiled, values[0])
+    grads = {}
+    for name in wrt:
+        column = results.gradient[name]
+        stacked = column if isinstance(column, np.ndarray) else np.stack([np.asarray(g) for g in column])
+        grads[name] = stacked.mean(axis=0)
+    return values, grads
+
+
+def _scalar_loss(compiled, value) -> float:
+    array = np.asarray(value)
+    if array.size != 1:
+        raise GradcliError(
+            f"the loss must be one number, but the program gives an array of shape {array.shape}",
+            hint=f"sum or average it: mean({compiled.source.strip()})",
+        )
+    return float(array.reshape(()))
+
+
+@dataclass
+class Trainer:
+    """The state of a descent: the parameters reached and the optimizer's memory."""
+
+    compiled: object
+    data: dict[str, np.ndarray]  # each column: the samples along the first axis
+    params: dict[str, np.ndarray]
+    lr: float = 0.01
+    batch: int | None = 1  # None: all the samples
+    optimizer: str = "sgd"
+    every: int = 5
+    state: dict = field(default_factory=dict)
+    epoch: int = 0  # the epoch running (or the next one)
+
+    @property
+    def n(self) -> int:
+        return len(next(iter(self.data.values())))
+
+    def train(self, epochs: int) -> Iterator[Epoch]:
+        """Run `epochs` epochs, yielding each one's record; raises Diverged when the loss or a
+        parameter stops being finite."""
+        step = STEPS[self.optimizer]
+        wrt = tuple(self.params)
+        size = self.n if self.batch is None else min(self.batch, self.n)
+        with np.errstate(all="ignore"):
+            for epoch in range(epochs):
+                self.epoch = epoch
+                report = epoch % self.every == 0
+                total, last, samples, grads, steps = 0.0, None, [], {}, 0
+                for start in range(0, self.n, size):
+                    if size == 1:
+                        point = {name: column[start] for name, column in self.data.items()}
+                        loss, grads = sample_gradients(self.compiled, {**point, **self.params}, wrt)
+                        total += loss
+                        last = loss
+                        if report:
+                            samples.append(Sample(point, loss, grads))
+                    else:
+                        columns = {name: column[start : start + size] for name, column in self.data.items()}
+                        losses, grads = batch_gradients(self.compiled, columns, self.params, wrt)
+                        loss = float(losses.mean())
+                        total += float(losses.sum())
+                    self._check(epoch, loss, grads, "the loss")
+                    step(self.params, grads, self.state, self.lr)
+                    steps += 1
+                    bad = [name for name, value in self.params.items() if not np.all(np.isfinite(value))]
+                    if bad:
+                        raise Diverged(
+                            epoch, loss, f"the parameter {bad[0]} became {_non_finite(self.params[bad[0]])}"
+                        )
+                mean = total / self.n
+                params = {name: np.array(value, copy=True) for name, value in self.params.items()}
+                yield Epoch(epoch, mean, params, grads, last, samples, steps)
+            self.epoch = epochs
+
+    def _check(self, epoch: int, loss: float, grads: Mapping[str, np.ndarray], what: str) -> None:
+        if not math.isfinite(loss):
+            raise Diverged(epoch, loss, f"{what} became {_non_finite(loss)}")
+        for name, grad in grads.items():
+            if not np.all(np.isfinite(grad)):
+                raise Diverged(epoch, loss, f"the gradient with respect to {name} became {_non_finite(grad)}")
+
+
+def _non_finite(value) -> str:
+    array = np.asarray(value, dtype=float).ravel()
+    bad = array[~np.isfinite(array)]
+    if not len(bad):
+        return "finite"
+    return "nan" if np.isnan(bad[0]) else ("inf" if bad[0] > 0 else "-inf")
+
+
+# --- The model for --predict ---------------------------------------------------------------------
+
+
+def model_program(loss: Program, known: set[str], name: str | None = None) -> tuple[Program | None, str]:
+    """The part of the loss program that computes a named intermediate: `name`, or else the last
+    one computed from `known` names alone (`yhat` in `yhat = w*x; (yhat - y)^2`)."""
+    from .graph import program_names
+    from .ops import CONSTANTS
+
+    statements = loss.statements
+    chosen = None
+    for i, statement in enumerate(statements[:-1]):
+        if not isinstance(statement, Assign):
+            continue
+        if name is not None:
+            if statement.name == name:
+                chosen = i  # the newest binding before the output
+            continue
+        part = Program((*statements[: i + 1], Name(statement.name)), loss.source)
+        if set(program_names(part).free) - set(CONSTANTS) <= known:
+            chosen = i
+    if chosen is None:
+        return None, ""
+    target = statements[chosen].name
+    return Program((*statements[: chosen + 1], Name(target)), loss.source), target
+
+
+# --- Data: inline NAME=[...] lists, or a CSV / JSON Lines file (the reader of `eval --points`) ---------
+
+
+def is_inline(specs: list[str]) -> bool:
+    """`x=[1,2,3],y=[2,4,6]` (and more --data options) rather than one file name."""
+    import os
+
+    if len(specs) != 1:
+        return True
+    spec = specs[0]
+    return spec != "-" and "=" in spec and not os.path.isfile(spec)
+
+
+def read_data(
+    specs: list[str], wanted: set[str], skip_bad: bool = False
+) -> tuple[dict[str, np.ndarray], str]:
+    """The data columns (samples along the first axis) and where they came from.
+
+    Inline data gives every column named; a file gives those of its columns in `wanted` (the
+    others, an `id` say, are ignored)."""
+    if not specs:
+        raise GradcliError(
+            "no data: give it with --data", hint="--data x=[1,2,3],y=[2,4,6]  or  --data data.csv"
+        )
+    if is_inline(specs):
+        from .values import parse_at
+
+        try:
+            given = parse_at(specs)
+        except GradcliError as error:
+            if error.label == "--at":
+                error.label = "--data"
+            raise
+        columns = {}
+        for name, value in given.items():
+            array = np.asarray(value.value, dtype=np.float64)
+            if array.ndim == 0:
+                raise GradcliError(
+                    f"--data gives {name} one number, not one value per sample",
+                    hint=f"give a list, e.g. --data {name}=[1,2,3] (parameters go in --params)",
+                )
+            columns[name] = array
+        lengths = {name: len(column) for name, column in columns.items()}
+        if len(set(lengths.values())) > 1:
+            listed = ", ".join(f"{name}: {n}" for name, n in lengths.items())
+            raise GradcliError(
+                f"the --data columns have different numbers of samples ({listed})",
+                hint="give every column one value per sample",
+            )
+        return columns, "--data"
+    from .batch import DEFAULT_CHUNK, _stacked, open_points
+
+    file = open_points(specs[0])
+    try:
+        needed = [name for name in file.columns if name in wanted]
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in needed}
+        for chunk in file.chunks(needed, DEFAULT_CHUNK, skip_bad):
+            for name in needed:
+                parts[name].append(_stacked(chunk.columns[name], len(chunk)))
+        columns = {}
+        for name, pieces in parts.items():
+            pieces = [piece for piece in pieces if len(piece)]
+            try:
+                columns[name] = np.concatenate(pieces) if pieces else np.zeros(0)
+            except ValueError:
+                raise GradcliError(
+                    f"the values of {name} in {file.label} do not all have the same shape"
+                ) from None
+        return columns, file.label
+    except UnicodeDecodeError:
+        raise GradcliError(f"{file.label} is not UTF-8 text", hint="save the file as UTF-8") from None
+    finally:
+        file.close()

@@ -1,0 +1,204 @@
+"""The printout of `gradcli descend`: the table of the report epochs (seed 002's "grad:" and
+"process:" lines), a loss curve, the parameters reached and the prediction; or one JSON object."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..descend import Epoch
+from .json import plain
+from .numbers import format_number, format_value
+
+SPARKS = "▁▂▃▄▅▆▇█"
+CURVE_WIDTH = 60
+MAX_SAMPLE_ROWS = 12  # batch 1: a report epoch lists the steps of at most this many samples
+
+
+@dataclass
+class Report:
+    """Everything a descent printed or would print."""
+
+    source: str
+    params: dict[str, np.ndarray]  # the parameters reached
+    history: list[Epoch]
+    every: int
+    batch: int | None  # None: all
+    optimizer: str
+    lr: float
+    epochs: int  # asked for
+    samples: int
+    status: str = "done"  # done | diverged | interrupted
+    stopped: str = ""  # why it stopped early, for people
+    stopped_epoch: int | None = None
+    prediction: dict | None = None  # {"model": name or source, "at": {...}, "value": ...}
+    warnings: list[str] = field(default_factory=list)
+
+
+def _header(report: Report) -> list[str]:
+    columns = ["epoch"]
+    if report.batch == 1:
+        columns.append("sample")
+    columns += [f"∂loss/∂{name}" for name in report.params]
+    if report.batch == 1:
+        columns += ["loss (sample)", "loss (mean)"]
+    else:
+        columns.append("loss (mean)")
+    columns += list(report.params)
+    return columns
+
+
+def rows(report: Report, digits: int) -> list[list[str]]:
+    """The table: one row per report epoch; with batch 1 one per sample step before it (the seed's
+    "grad:" lines), the last of which carries the epoch's losses and parameters."""
+    number = lambda v: format_value(v, digits)  # noqa: E731
+    names = list(report.params)
+    table: list[list[str]] = []
+    for record in report.history:
+        if record.epoch % report.every:
+            continue
+        after = [number(record.params[name]) for name in names]
+        if report.batch == 1:
+            samples = record.samples
+            shown = samples if len(samples) <= MAX_SAMPLE_ROWS else samples[-1:]
+            for k, sample in enumerate(shown):
+                last = k == len(shown) - 1
+                point = ", ".join(f"{name}={number(value)}" for name, value in sample.at.items())
+                if len(shown) < len(samples) and last:
+                    point = f"… {point}"
+                grads = [number(sample.grad[name]) for name in names]
+                tail = [number(record.loss), *after] if last else [""] * (1 + len(names))
+                tail.insert(0, number(sample.loss))
+                table.append([str(record.epoch) if k == 0 else "", point, *grads, *tail])
+        else:
+            grads = [number(record.grad[name]) for name in names]
+            table.append([str(record.epoch), *grads, number(record.loss), *after])
+    return table
+
+
+def text_table(report: Report, digits: int) -> str:
+    """Plain text, aligned, no colour or box drawing: stable for diffs."""
+    header = _header(report)
+    body = rows(report, digits)
+    if not body:
+        return ""
+    widths = [max(len(row[j]) for row in [header, *body]) for j in range(len(header))]
+    lines = []
+    for row in [header, *body]:
+        cells = [
+            cell.ljust(width) if j < 2 else cell.rjust(width)
+            for j, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def rich_table(report: Report, digits: int):
+    from rich.table import Table
+
+    table = Table(title=_title(report), title_justify="left")
+    for j, name in enumerate(_header(report)):
+        table.add_column(name, justify="left" if j < (2 if report.batch == 1 else 1) else "right")
+    for row in rows(report, digits):
+        table.add_row(*row)
+    return table
+
+
+def _title(report: Report) -> str:
+    batch = "all" if report.batch is None else str(report.batch)
+    return (
+        f"descend {report.source.strip()}: {report.samples} samples, batch {batch}, "
+        f"{report.optimizer}, lr {format_number(report.lr, 6)}"
+    )
+
+
+def sparkline(losses: list[float], width: int = CURVE_WIDTH) -> tuple[str, bool]:
+    """A loss curve in block characters (log scale when the losses span decades); and whether log."""
+    values = [v for v in losses if math.isfinite(v)]
+    if not values:
+        return "", False
+    if len(losses) > width:  # evenly spaced epochs, the last one included
+        picks = np.linspace(0, len(losses) - 1, width).round().astype(int)
+        losses = [losses[i] for i in picks]
+    low, high = min(values), max(values)
+    log = low > 0 and high / low > 100
+    scale = (lambda v: math.log10(v)) if log else (lambda v: v)
+    lo, hi = scale(low), scale(high)
+    marks = []
+    for value in losses:
+        if not math.isfinite(value):
+            marks.append("!")
+            continue
+        level = 0 if hi == lo else round((scale(value) - lo) / (hi - lo) * (len(SPARKS) - 1))
+        marks.append(SPARKS[level])
+    return "".join(marks), log
+
+
+def summary(report: Report, digits: int) -> str:
+    """The loss curve, the parameters reached, the prediction."""
+    lines = []
+    losses = [record.loss for record in report.history]
+    if losses:
+        curve, log = sparkline(losses)
+        first, last = format_number(losses[0], 4), format_number(losses[-1], 4)
+        span = f"epochs 0–{report.history[-1].epoch}" if len(losses) > 1 else "epoch 0"
+        scale = ", log scale" if log else ""
+        lines.append(f"loss  {curve}  {first} → {last}  (mean loss, {span}{scale})")
+    reached = "parameters reached" if report.status != "done" else "parameters"
+    lines.append(
+        f"{reached}: " + ", ".join(f"{n} = {format_value(v, digits)}" for n, v in report.params.items())
+    )
+    if report.prediction is not None:
+        at = ", ".join(f"{n}={format_value(v, digits)}" for n, v in report.prediction["at"].items())
+        value = format_value(report.prediction["value"], digits)
+        lines.append(f"predict {report.prediction['model']} at {at}: {value}")
+    lines += [f"warning: {warning}" for warning in report.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def _params(params: dict[str, np.ndarray]) -> dict:
+    return {name: plain(value) for name, value in params.items()}
+
+
+def to_json(report: Report) -> str:
+    """One strict JSON object: params, history (every epoch), prediction, warnings."""
+    history = []
+    for record in report.history:
+        item: dict = {"epoch": record.epoch, "loss": plain(record.loss)}
+        if record.last_loss is not None:
+            item["last_loss"] = plain(record.last_loss)
+        item["grad"] = _params(record.grad)
+        item["params"] = _params(record.params)
+        if record.samples:
+            item["samples"] = [
+                {"at": _params(s.at), "loss": plain(s.loss), "grad": _params(s.grad)} for s in record.samples
+            ]
+        history.append(item)
+    prediction = None
+    if report.prediction is not None:
+        prediction = {
+            "model": report.prediction["model"],
+            "at": _params(report.prediction["at"]),
+            "value": plain(report.prediction["value"]),
+        }
+    data = {
+        "schema": 1,
+        "source": report.source,
+        "optimizer": report.optimizer,
+        "lr": report.lr,
+        "batch": "all" if report.batch is None else report.batch,
+        "epochs": report.epochs,
+        "samples": report.samples,
+        "status": report.status,
+        "stopped": {"epoch": report.stopped_epoch, "reason": report.stopped}
+        if report.status != "done"
+        else None,
+        "params": _params(report.params),
+        "history": history,
+        "prediction": prediction,
+        "warnings": report.warnings,
+    }
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"
