@@ -12,7 +12,7 @@ import sys
 import typer
 
 from ..errors import GradcliError
-from . import cmd_check, cmd_demo, cmd_diff, cmd_eval, cmd_graph, cmd_hessian  # noqa: F401  (registers the commands)
+from . import cmd_check, cmd_demo, cmd_descend, cmd_diff, cmd_eval, cmd_graph, cmd_hessian  # noqa: F401  (registers the commands)
 from .common import app
 
 __all__ = ["app", "main", "run"]

@@ -1,4 +1,7 @@
-"""`gradcli demo`: a worked example, before writing an expression of one's own."""
+"""`gradcli demo`: the seed notebooks' worked examples, before writing an expression of one's own.
+
+The examples live in gradcli/examples.py, which docs/build.py also reads for docs/seeds.md.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +10,90 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import DebugOpt, Format, app, emit, render
+from ..errors import GradcliError
+from .common import DebugOpt, Format, app
 
-DEMO_PROGRAM = "a = w0*x0; b = w1*x1; c = a + b; d = c + w2; e = -d; f = exp(e); g = 1 + f; h = 1/g"
-DEMO_AT = "w0=2,x0=-1,w1=-3,x1=-2,w2=-3"
+
+def _listing() -> str:
+    from ..examples import SEEDS, runnable
+
+    examples = runnable()
+    width = max(len(example.name) for example in examples)
+    lines = []
+    for seed in SEEDS:
+        lines.append(f"seed {seed:03d}: {SEEDS[seed]}")
+        for example in (e for e in examples if e.seed == seed):
+            lines.append(f"  {example.name:<{width}}  {example.computes}")
+    return "\n".join(lines) + "\n"
 
 
 @app.command("demo")
 def demo_command(
+    name: Annotated[
+        Optional[str],
+        typer.Argument(
+            help="The example to run (see --list); without one, seed 004's sigmoid neuron.",
+            show_default=False,
+        ),
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", "-l", help="List the examples, one line each.")] = False,
     fmt: Annotated[
-        Optional[Format], typer.Option("--format", "-F", help="Output format.", show_default=False)
+        Optional[str],
+        typer.Option(
+            "--format",
+            "-F",
+            help="Output format of an eval example (rich, text, markdown, latex, json) or of a graph "
+            "(tree, dot, mermaid).",
+            show_default=False,
+        ),
     ] = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Run a worked example: seed 004's sigmoid neuron, h = 1/(1+exp(-(w0*x0+w1*x1+w2)))."""
-    from ..api import evaluate
-    from ..values import parse_at
+    """Run a worked example from the seed notebooks (docs/seeds.md); by default seed 004's
+    sigmoid neuron, h = 1/(1+exp(-(w0*x0+w1*x1+w2))), with every chain-rule step.
 
-    chosen = fmt or Format.rich
-    sys.stdout.write(f'$ gradcli eval "{DEMO_PROGRAM}" --at {DEMO_AT}\n\n')
-    derivation = evaluate(DEMO_PROGRAM, parse_at([DEMO_AT]))
-    emit(render(derivation, chosen), None)
+    Examples:
+
+        gradcli demo
+
+        gradcli demo --list
+
+        gradcli demo sum-rule
+    """
+    from ..examples import DEFAULT_DEMO, find, runnable, shell_join
+    from . import main
+
+    if list_:
+        if name is not None:
+            raise GradcliError("give either an example NAME or --list, not both")
+        sys.stdout.write(_listing())
+        sys.stdout.write(
+            "\nrun one with: gradcli demo NAME   (every example with its output: docs/seeds.md)\n"
+        )
+        return
+    example = find(name or DEFAULT_DEMO)
+    if example is None:
+        names = ", ".join(e.name for e in runnable())
+        raise GradcliError(
+            f"no example named {name!r}", hint=f"the examples are: {names} (gradcli demo --list)"
+        )
+    graph = example.command == "graph"
+    known = (
+        ("tree", "dot", "mermaid")
+        if graph
+        else tuple(f.value for f in Format if f.value not in ("jsonl", "csv"))
+    )
+    if fmt is not None and example.command in ("eval", "hessian", "graph") and fmt not in known:
+        raise GradcliError(f"--format {fmt} does not fit this example", hint=f"use one of {', '.join(known)}")
+    if fmt not in (None, "text") and example.command not in ("eval", "hessian", "graph"):
+        raise GradcliError(
+            f"the {example.name} example ({example.command}) prints plain text only: drop --format"
+        )
+    argv = example.demo_argv(fmt)
+    sys.stdout.write(f"$ {shell_join(argv)}\n\n")
+    sys.stdout.flush()
+    code = main([*argv, *(["--debug"] if debug else [])])
+    if name is None:
+        sys.stdout.write("\nMore worked examples from the seed notebooks: gradcli demo --list\n")
+    if code:
+        raise typer.Exit(code)
