@@ -153,9 +153,10 @@ def _evaluate(
     else:
         grads, steps = [None] * len(graph.nodes), []
         gradient = _jacobians(graph, needs, wrt_names, arrays)
-        warnings.append(
-            "the output is an array: gradients are Jacobians, and steps are shown for scalar outputs only"
-        )
+        if record_steps:
+            warnings.append(
+                "the output is an array: gradients are Jacobians, and steps are shown for scalar outputs only"
+            )
     for name, grad in gradient.items():
         if not np.all(np.isfinite(grad)):
             warnings.append(
