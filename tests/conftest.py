@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -70,3 +71,19 @@ def require_program(name: str) -> str:
             pytest.fail(f"{name} is not installed, but CI must have it (.ci/run installs it)")
         pytest.skip(f"{name} is not installed")
     return path
+
+
+# Where each op with a kink is not differentiable, as a distance from its inputs to the kink.
+KINK_DISTANCE = {
+    "relu": lambda x: abs(x),
+    "abs": lambda x: abs(x),
+    "sign": lambda x: abs(x),
+    "step": lambda x: abs(x),
+    "sqrt": lambda x: abs(x),
+    "max": lambda a, b: abs(a - b),
+    "min": lambda a, b: abs(a - b),
+    "pow": lambda a, b: abs(a),
+    "norm": lambda x: abs(x),
+    "amax": lambda x: math.inf,  # one number is never tied with another
+    "amin": lambda x: math.inf,
+}

@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import KINK_DISTANCE, run_cli
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_diff import expressions, free_variables
@@ -18,17 +18,6 @@ from gradcli.api import evaluate
 from gradcli.hessian import hessian
 from gradcli.ops import OPS
 
-# How far each op's inputs are from its kink; finite differences must not straddle one.
-KINK_DISTANCE = {
-    "relu": lambda x: abs(x),
-    "abs": lambda x: abs(x),
-    "sign": lambda x: abs(x),
-    "step": lambda x: abs(x),
-    "sqrt": lambda x: abs(x),
-    "max": lambda a, b: abs(a - b),
-    "min": lambda a, b: abs(a - b),
-    "pow": lambda a, b: abs(a),
-}
 HUGE = 1e4
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from conftest import run_cli
+from conftest import KINK_DISTANCE, run_cli
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -92,20 +92,6 @@ REFERENCE = {
     ("^", 2): np.power,
 }
 
-# Where each op with a kink is not differentiable, as a distance from its inputs to the kink.
-KINK_DISTANCE = {
-    "relu": lambda x: abs(x),
-    "abs": lambda x: abs(x),
-    "sign": lambda x: abs(x),
-    "step": lambda x: abs(x),
-    "sqrt": lambda x: abs(x),
-    "max": lambda a, b: abs(a - b),
-    "min": lambda a, b: abs(a - b),
-    "pow": lambda a, b: abs(a),
-    "norm": lambda x: abs(x),
-    "amax": lambda x: math.inf,  # one number is never tied with another
-    "amin": lambda x: math.inf,
-}
 NEAR = 1e-3
 HUGE = 1e6
 

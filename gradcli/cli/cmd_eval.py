@@ -12,6 +12,7 @@ from ..errors import GradcliError
 from .common import (
     AtOpt,
     DebugOpt,
+    DigitsOpt,
     FileOpt,
     Format,
     JsonOpt,
@@ -48,10 +49,7 @@ def eval_command(
     ] = None,
     json_flag: JsonOpt = False,
     brief: Annotated[bool, typer.Option("--brief", help="The result alone: value and gradients.")] = False,
-    digits: Annotated[
-        int,
-        typer.Option(min=1, max=17, help="Significant digits in the human formats (JSON is never rounded)."),
-    ] = 4,
+    digits: DigitsOpt = 4,
     file: FileOpt = None,
     output: Annotated[
         Optional[Path],

@@ -10,6 +10,7 @@ import typer
 from .common import (
     AtOpt,
     DebugOpt,
+    DigitsOpt,
     FileOpt,
     Format,
     JsonOpt,
@@ -40,10 +41,7 @@ def hessian_command(
         ),
     ] = None,
     json_flag: JsonOpt = False,
-    digits: Annotated[
-        int,
-        typer.Option(min=1, max=17, help="Significant digits in the human formats (JSON is never rounded)."),
-    ] = 4,
+    digits: DigitsOpt = 4,
     file: FileOpt = None,
     output: Annotated[
         Optional[Path],

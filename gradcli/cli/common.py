@@ -65,6 +65,9 @@ WrtOpt = Annotated[
     Optional[str],
     typer.Option(help="Differentiate only by these variables (comma-separated).", show_default=False),
 ]
+DigitsOpt = Annotated[
+    int, typer.Option(min=1, max=17, help="Significant digits in the human formats (JSON is never rounded).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 
 FormatT = TypeVar("FormatT")
