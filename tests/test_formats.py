@@ -242,3 +242,9 @@ def test_output_file_takes_its_format_from_the_extension(tmp_path):
         result = run_cli("eval", "x^2", "--at", "x=3", "-o", str(path))
         assert result.code == 0 and result.out == ""
         assert marker in path.read_text()
+
+
+def test_a_negative_contribution_in_a_sum_reads_as_a_difference():
+    for fmt, expected in (("text", "= 1 - 3 = -2"), ("markdown", "= 1 - 3"), ("latex", "= 1 - 3")):
+        out = run_cli("eval", "x - 3*x", "--at", "x=1", "--format", fmt).out
+        assert expected in out and "+ -3" not in out, (fmt, out)

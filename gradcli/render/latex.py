@@ -17,6 +17,7 @@ from .layout import (
     local_label,
     no_steps_reason,
     path_lines,
+    signed_sum,
 )
 from .numbers import format_value
 
@@ -118,7 +119,7 @@ def render(
                         rf"${num(row.step.contribution)}$ \\"
                     )
                 else:
-                    terms = " + ".join(num(s.contribution) for s in row.steps)
+                    terms = signed_sum([num(s.contribution) for s in row.steps])
                     parts.append(
                         rf" & \multicolumn{{5}}{{l}}{{sum at ${latex_name(row.node.name)}$ "
                         rf"({_math_name(row.node.name)} feeds {feeds_phrase(row, _math_name)}): "

@@ -95,6 +95,14 @@ def backward_rows(derivation: Derivation) -> list[StepRow | SumRow]:
     return rows
 
 
+def signed_sum(terms: list[str]) -> str:
+    """`3 + 2`, and `3 - 2` rather than `3 + -2`: a term's own minus sign becomes the operator."""
+    text = terms[0] if terms else "0"
+    for term in terms[1:]:
+        text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
+    return text
+
+
 def feeds_phrase(row: SumRow, spell=str) -> str:
     """`v1 and v2`, or `v1 twice` for `x*x`; `spell` writes a name in the format at hand."""
     names = [spell(name) for name in dict.fromkeys(row.feeds)]

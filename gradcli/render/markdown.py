@@ -13,6 +13,7 @@ from .layout import (
     local_label,
     no_steps_reason,
     path_lines,
+    signed_sum,
 )
 from .numbers import format_value
 
@@ -70,7 +71,7 @@ def render(derivation: Derivation, digits: int = 4, brief: bool = False, paths: 
                     ]
                 )
             else:
-                terms = " + ".join(value(s.contribution) for s in row.steps)
+                terms = signed_sum([value(s.contribution) for s in row.steps])
                 feeds = feeds_phrase(row, lambda n: _math(latex_name(n)))
                 name = _math(latex_name(row.node.name))
                 rows.append(

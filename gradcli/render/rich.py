@@ -23,6 +23,7 @@ from .layout import (
     local_label,
     no_steps_reason,
     path_lines,
+    signed_sum,
 )
 from .numbers import format_value
 
@@ -89,7 +90,7 @@ def backward_table(derivation: Derivation, digits: int) -> Table:
                 Text(format_value(row.step.contribution, digits), "bold"),
             )
         else:
-            terms = " + ".join(format_value(s.contribution, digits) for s in row.steps)
+            terms = signed_sum([format_value(s.contribution, digits) for s in row.steps])
             table.add_row(
                 Text(""),
                 Text(f"sum at {row.node.name}", "magenta"),

@@ -14,6 +14,7 @@ from .layout import (
     local_label,
     no_steps_reason,
     path_lines,
+    signed_sum,
 )
 from .numbers import format_value
 
@@ -67,7 +68,7 @@ def backward_section(derivation: Derivation, digits: int) -> list[str]:
             )
         else:
             assert isinstance(row, SumRow)
-            terms = " + ".join(format_value(s.contribution, digits) for s in row.steps)
+            terms = signed_sum([format_value(s.contribution, digits) for s in row.steps])
             total = format_value(row.node.grad, digits)
             rows.append(
                 [
