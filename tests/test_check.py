@@ -449,3 +449,10 @@ def test_rich_output_colours_the_verdicts():
     out = buffer.getvalue()
     assert "\x1b[33mkink" in out and "\x1b[32mok" in out
     assert "not differentiable here" in out
+
+
+def test_summary_when_every_row_is_at_a_kink():
+    result = run_cli("check", "abs(x-1) + max(a,b)", "--at", "x=1,a=2,b=2")
+    assert result.code == 0
+    assert "check passed: no failure; all 3 gradient elements are at a kink" in result.out
+    assert "0 of 3 agree" not in result.out

@@ -84,9 +84,12 @@ def summary(result: CheckResult) -> str:
             f"differences: {failing}"
         )
     if counts["kink"]:
+        convention = "at a kink, where reverse mode gives its convention's value"
+        if counts["ok"] == 0:
+            return f"check passed: no failure; all {total} gradient elements are {convention}"
         return (
-            f"check passed: {counts['ok']} of {total} agree with finite differences; {counts['kink']} at a "
-            "kink, where reverse mode gives its convention's value"
+            f"check passed: {counts['ok']} of {total} agree with finite differences; "
+            f"{counts['kink']} {convention}"
         )
     return f"check passed: all {total} gradient elements agree with finite differences"
 
