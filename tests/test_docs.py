@@ -106,7 +106,10 @@ def test_demo_list_names_every_runnable_example():
     assert result.code == 0
     for example in runnable():
         assert re.search(rf"^  {re.escape(example.name)} +\S", result.out, re.M), example.name
-    assert len(result.out.splitlines()) == len(runnable()) + len(SEEDS) + 2
+    entries = re.findall(r"^  \S", result.out, re.M)  # an entry starts at column 3; wrapped lines further in
+    assert len(entries) == len(runnable())
+    assert len(re.findall(r"^seed \d{3}: ", result.out, re.M)) == len(SEEDS)
+    assert max(len(line) for line in result.out.splitlines()) <= 80  # a pipe is 80 columns
 
 
 def test_demo_name_prints_the_command_then_the_pages_output(build):

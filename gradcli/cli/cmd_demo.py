@@ -5,7 +5,9 @@ The examples live in gradcli/examples.py, which docs/build.py also reads for doc
 
 from __future__ import annotations
 
+import shutil
 import sys
+import textwrap
 from typing import Annotated, Optional
 
 import typer
@@ -14,16 +16,27 @@ from ..errors import GradcliError
 from .common import DebugOpt, Format, app
 
 
-def _listing() -> str:
+def _listing(columns: int | None = None) -> str:
+    """One entry an example, its description wrapped to the terminal (80 columns on a pipe)."""
     from ..examples import SEEDS, runnable
 
+    columns = columns or shutil.get_terminal_size((80, 24)).columns
     examples = runnable()
     width = max(len(example.name) for example in examples)
+    indent = " " * (width + 4)
     lines = []
     for seed in SEEDS:
-        lines.append(f"seed {seed:03d}: {SEEDS[seed]}")
+        lines.append(
+            textwrap.fill(f"seed {seed:03d}: {SEEDS[seed]}", width=columns - 1, subsequent_indent="  ")
+        )
         for example in (e for e in examples if e.seed == seed):
-            lines.append(f"  {example.name:<{width}}  {example.computes}")
+            text = textwrap.fill(
+                example.computes,
+                width=max(columns - 1, width + 30),
+                initial_indent=f"  {example.name:<{width}}  ",
+                subsequent_indent=indent,
+            )
+            lines.append(text)
     return "\n".join(lines) + "\n"
 
 
