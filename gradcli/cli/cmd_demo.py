@@ -27,7 +27,7 @@ def _listing(columns: int | None = None) -> str:
     lines = []
     for seed in SEEDS:
         lines.append(
-            textwrap.fill(f"seed {seed:03d}: {SEEDS[seed]}", width=columns - 1, subsequent_indent="  ")
+            textwrap.fill(f"seed {seed:03d}: {SEEDS[seed]}", width=columns - 1, subsequent_indent=" " * 10)
         )
         for example in (e for e in examples if e.seed == seed):
             text = textwrap.fill(
