@@ -131,10 +131,9 @@ class HessianResult:
         body += "".join(f"% warning: {w}\n" for w in self.warnings)
         if not standalone:
             return body
-        return (
-            "\\documentclass[11pt]{article}\n\\usepackage[margin=2cm]{geometry}\n"
-            "\\usepackage{amsmath}\n\\begin{document}\n" + body + "\\end{document}\n"
-        )
+        from .render.latex import standalone_document
+
+        return standalone_document(body)
 
     def print_rich(self, digits: int = 4, console=None) -> None:
         from rich.console import Console

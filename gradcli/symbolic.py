@@ -621,10 +621,9 @@ class Derivatives:
             body += "".join(f"% warning: {w}\n" for w in self.warnings)
         if not standalone:
             return body
-        return (
-            "\\documentclass[11pt]{article}\n\\usepackage[margin=2cm]{geometry}\n"
-            "\\usepackage{amsmath}\n\\begin{document}\n" + body + "\\end{document}\n"
-        )
+        from .render.latex import standalone_document
+
+        return standalone_document(body)
 
     def to_markdown(self) -> str:
         lines = ["### Derivatives", "", *markdown_source(self.source), ""]

@@ -8,7 +8,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import GradcliError
 from .common import (
     DebugOpt,
     FileOpt,
@@ -17,8 +16,8 @@ from .common import (
     WrtOpt,
     app,
     emit,
-    format_from_suffix,
     read_source,
+    resolve_format,
     wrt_list,
 )
 
@@ -39,15 +38,9 @@ _BY_SUFFIX = {
 
 
 def _format(fmt: DiffFormat | None, json_flag: bool, output: Path | None) -> DiffFormat:
-    if json_flag:
-        if fmt not in (None, DiffFormat.json):
-            raise GradcliError("--json and --format disagree: give one of them")
-        return DiffFormat.json
-    if fmt is not None:
-        return fmt
-    if output is not None:
-        return format_from_suffix(output, _BY_SUFFIX)
-    return DiffFormat.text
+    return resolve_format(
+        fmt, json_flag, output, json=DiffFormat.json, by_suffix=_BY_SUFFIX, default=DiffFormat.text
+    )
 
 
 @app.command("diff")

@@ -114,16 +114,31 @@ def read_source(source: str | None, file: Path | None) -> str:
     return source
 
 
-def choose_format(fmt: Format | None, json_flag: bool, output: Path | None) -> Format:
+def resolve_format(
+    fmt: FormatT | None,
+    json_flag: bool,
+    output: Path | None,
+    *,
+    json: FormatT,
+    by_suffix: dict[str, FormatT],
+    default: FormatT,
+) -> FormatT:
+    """--json, else --format, else the extension of -o FILE, else the command's default."""
     if json_flag:
-        if fmt not in (None, Format.json):
+        if fmt not in (None, json):
             raise GradcliError("--json and --format disagree: give one of them")
-        return Format.json
+        return json
     if fmt is not None:
         return fmt
     if output is not None:
-        return format_from_suffix(output, _FORMAT_BY_SUFFIX)
-    return Format.rich
+        return format_from_suffix(output, by_suffix)
+    return default
+
+
+def choose_format(fmt: Format | None, json_flag: bool, output: Path | None) -> Format:
+    return resolve_format(
+        fmt, json_flag, output, json=Format.json, by_suffix=_FORMAT_BY_SUFFIX, default=Format.rich
+    )
 
 
 def render(

@@ -139,7 +139,12 @@ def render(
     if notes:
         parts += [r"\begin{itemize}", *(rf"\item {note}" for note in notes), r"\end{itemize}"]
     body = "\n".join(parts) + "\n"
-    return _PREAMBLE + body + "\\end{document}\n" if standalone else body
+    return standalone_document(body) if standalone else body
+
+
+def standalone_document(body: str) -> str:
+    """A whole document around a fragment: the one preamble every LaTeX output of gradcli uses."""
+    return _PREAMBLE + body + "\\end{document}\n"
 
 
 def _paths(derivation: Derivation, digits: int) -> list[str]:
