@@ -75,8 +75,6 @@ def main(argv: list[str] | None = None) -> int:
     except GradcliError as error:
         sys.stderr.write(error.render() + "\n")
         return 2
-    except typer.Exit as done:
-        return done.exit_code
     except (typer.Abort, KeyboardInterrupt):
         sys.stderr.write("interrupted\n")
         return 130
