@@ -60,13 +60,11 @@ def check_names_and_formulas(data: dict) -> None:
 
 def test_grammar_builds_in_strict_mode():
     """strict=True rejects shift/reduce conflicts and colliding terminals (needs interegular)."""
-    pytest.importorskip("interegular")
     lark.Lark(grammar_text(), parser="lalr", strict=True)
 
 
 def test_grammar_builds_in_strict_mode_with_the_parsers_settings():
     """The settings gradcli.parse uses: contextual lexer, the newline post-lexer, placeholders."""
-    pytest.importorskip("interegular")
     strict = lark.Lark(
         grammar_text(),
         parser="lalr",

@@ -245,7 +245,6 @@ def test_gradients_match_finite_differences():
         max_examples=200,
         deadline=None,
         suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
-        derandomize=False,
     )
     @given(expressions())
     def prop(case):
