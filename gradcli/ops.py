@@ -39,6 +39,10 @@ class Partial:
     formula: Formula  # over the op's parameter names, `out` (and `grad` for a vjp), e.g. "-a/b^2"
     local: Rule | None = None  # (*inputs, out) -> the local derivative, elementwise
     vjp: Callable[..., Array] | None = None  # (*inputs, out, grad) -> contribution, when not elementwise
+    # Where the local derivative is exactly 0, the contribution is 0 whatever the upstream
+    # gradient (inf or nan included): PyTorch selects here (relu, indexing, max) instead of
+    # multiplying, so 0 * inf never turns into nan.
+    masked: bool = False
 
     def formula_text(self, *inputs: Array) -> str:
         return self.formula if isinstance(self.formula, str) else self.formula(*inputs)
