@@ -2,6 +2,10 @@
 
 Creation order is topological, so walking it backwards visits every node after all of its
 users (JAX's autodidax walks `eqns[::-1]` the same way): no recursion, no sort.
+
+A step's contribution is local × upstream, except where the op selects (a masked partial:
+relu, max, indexing, x^0, ...): there it is 0 even when the upstream gradient is inf or nan,
+as in PyTorch, so one non-finite value does not poison the gradients of the others.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .graph import Graph
-from .ops import ONE, OPS, partial_of
+from .ops import ONE, OPS, Partial, partial_of
 
 
 @dataclass(frozen=True, eq=False, repr=False, slots=True)
@@ -54,6 +58,15 @@ def unbroadcast(gradient: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(gradient, shape).copy() if gradient.shape != shape else gradient
 
 
+def times(rule: Partial, local: np.ndarray, upstream: np.ndarray, args: list, out: np.ndarray) -> np.ndarray:
+    """local × upstream; where a masked partial selects, 0 even if the upstream is inf or nan (PyTorch)."""
+    if local is ONE:  # the sum rule's 1: pass the upstream gradient on, no multiplication
+        return upstream
+    if rule.masked:
+        return np.where(rule.selected_zero(local, *args, out), 0.0, local * upstream)
+    return local * upstream
+
+
 def backprop(
     graph: Graph,
     needs: list[bool],
@@ -87,7 +100,7 @@ def backprop(
                 rule = partials[index] if partials is not None else partial_of(OPS[node.op], index)
                 if rule.vjp is None:
                     local = rule.local(*args, node.value)
-                    contribution = upstream if local is ONE else local * upstream
+                    contribution = times(rule, local, upstream, args, node.value)
                 else:  # not elementwise: the rule gives local × upstream directly
                     local = None
                     contribution = rule.vjp(*args, node.value, upstream)

@@ -14,6 +14,22 @@ is written in terms of `grad`, the upstream gradient ∂output/∂(this node).
 
 Conventions at kinks follow PyTorch 2.13: relu'(0) = 0, abs'(0) = 0, max/min ties give 0.5 to
 each side, sqrt'(0) = +inf, x^0 gives 0 to x, pow(0, b) with b >= 0 gives 0 to b.
+
+Outside the domain, too, the numbers are PyTorch 2.13's (float64, measured: see
+tests/test_edges_numeric.py). Where PyTorch *selects* instead of multiplying, the partial is
+`masked`: its contribution is 0 wherever the local derivative is 0 by selection, even when the
+upstream gradient is inf or nan (0 * inf would be nan). Masked: relu (x <= 0), sign and step
+(always), max/min of two (the losing side), max/min over an array and maxmask/minmask (the
+elements not selected), indexing and onehot (the other elements), x^0 (to x). Not masked, as
+in PyTorch: abs (0 * inf at 0 is nan), mul, pow elsewhere (`sqrt(x^2)` at 0 is nan), pow(0, b)
+to b and norm at the origin (their local derivative is taken as 0, then multiplied).
+
+At nan, PyTorch's comparisons decide: sign(nan) = 0 (so abs'(nan) = 0), relu'(nan) = 1 (relu
+passes the gradient unless x <= 0), max(nan, b) gives the whole gradient to both sides, and max
+over an array whose maximum is nan shares it among the nan elements. A tie at inf is a tie (0.5
+each). (-inf)^0.5 = +inf and (-0)^0.5 = +0, as C's pow (numpy's sqrt shortcut says nan and -0).
+The printed formulas of max/min, `(1 ± sign(a - b))/2`, agree with these everywhere but at nan.
+Division's partial -a/b^2 is computed as -(a/b)/b, so b^2 neither overflows nor underflows.
 """
 
 from __future__ import annotations
@@ -41,11 +57,17 @@ class Partial:
     vjp: Callable[..., Array] | None = None  # (*inputs, out, grad) -> contribution, when not elementwise
     # Where the local derivative is exactly 0, the contribution is 0 whatever the upstream
     # gradient (inf or nan included): PyTorch selects here (relu, indexing, max) instead of
-    # multiplying, so 0 * inf never turns into nan.
-    masked: bool = False
+    # multiplying, so 0 * inf never turns into nan. A rule `(*inputs, out) -> bool array` in
+    # place of True says where the selection is, when the local derivative can also be 0 by
+    # value (pow: 2*0^1 is 0 by value, and PyTorch multiplies there).
+    masked: bool | Rule = False
 
     def formula_text(self, *inputs: Array) -> str:
         return self.formula if isinstance(self.formula, str) else self.formula(*inputs)
+
+    def selected_zero(self, local: Array, *inputs: Array) -> Array:
+        """Where a masked partial contributes 0 whatever the upstream gradient (`inputs` end with out)."""
+        return np.asarray(local == 0) if self.masked is True else np.asarray(self.masked(*inputs))
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,36 @@ def _step(x: Array) -> Array:
     return (np.asarray(x) > 0).astype(np.float64)
 
 
+def _relu_local(x: Array, out: Array) -> Array:
+    """1 unless x <= 0: PyTorch's threshold_backward, so relu'(nan) = 1 (step(nan) is 0)."""
+    return (~(np.asarray(x) <= 0)).astype(np.float64)
+
+
+def _sign(x: Array) -> Array:
+    # PyTorch's sign(nan) is 0, numpy's nan; abs' = sign follows (abs'(nan) = 0 in PyTorch).
+    return np.nan_to_num(np.sign(x), nan=0.0)
+
+
+def _power(a: Array, b: Array) -> Array:
+    # numpy takes some x^0.5 as sqrt(x) (a scalar or a scalar exponent), where (-inf)^0.5 is nan
+    # and (-0)^0.5 is -0; C's pow and PyTorch give +inf and +0.
+    out = np.power(a, b)
+    half = np.asarray(b) == 0.5
+    if not half.any():
+        return out
+    return np.where(half, np.where(np.asarray(a) == -np.inf, np.inf, np.abs(out)), out)
+
+
+def _max_local(a: Array, b: Array, out: Array) -> Array:
+    """∂max(a, b)/∂a as PyTorch takes it: 0 where a < b, 0.5 at a tie (inf included), else 1 (nan)."""
+    a, b = np.asarray(a), np.asarray(b)
+    return np.where(a < b, 0.0, np.where(a == b, 0.5, 1.0))
+
+
+def _min_local(a: Array, b: Array, out: Array) -> Array:
+    return _max_local(b, a, out)
+
+
 def _sigmoid(x: Array) -> Array:
     # exp of a large positive number overflows; this form only ever exponentiates -|x|.
     z = np.exp(-np.abs(x))
@@ -91,11 +143,16 @@ def _sigmoid(x: Array) -> Array:
 
 def _pow_base_local(a: Array, b: Array, out: Array) -> Array:
     # x^0 has derivative 0 everywhere, also at x = 0 where b*a^(b-1) is 0*inf.
-    return np.where(b == 0, 0.0, b * np.power(a, b - 1.0))
+    return np.where(b == 0, 0.0, b * _power(a, b - 1.0))
+
+
+def _pow_base_selects(a: Array, b: Array, out: Array) -> Array:
+    return np.asarray(b) == 0
 
 
 def _pow_exponent_local(a: Array, b: Array, out: Array) -> Array:
-    # PyTorch masks pow(0, b) with b >= 0 to 0, where a^b*log(a) is 0*(-inf).
+    # PyTorch masks pow(0, b) with b >= 0 to 0, where a^b*log(a) is 0*(-inf); it then multiplies
+    # (an inf upstream gives nan there), so this partial is not `masked`.
     return np.where((a == 0) & (b >= 0), 0.0, out * np.log(a))
 
 
@@ -122,6 +179,8 @@ def _at_zero(x: Array) -> Array:
     return np.asarray(x == 0)
 
 
+# A tie at inf is a tie (0.5 each). Off a tie the losing side gets 0 even from an inf or nan
+# upstream (masked); with a nan, both sides get the whole gradient (PyTorch's comparisons are false).
 _TIE = "a tie: the gradient is split evenly, 0.5 to each argument (PyTorch)"
 
 _ROWS = [
@@ -140,7 +199,7 @@ _ROWS = [
         "div",
         ("a", "b"),
         np.divide,
-        (Partial("1/b", lambda a, b, out: 1.0 / b), Partial("-a/b^2", lambda a, b, out: -a / (b * b))),
+        (Partial("1/b", lambda a, b, out: 1.0 / b), Partial("-a/b^2", lambda a, b, out: -(a / b) / b)),
         "/",
         infix=True,
         domain=(0.3, 3.0),
@@ -148,8 +207,11 @@ _ROWS = [
     Op(
         "pow",
         ("a", "b"),
-        np.power,
-        (Partial("b*a^(b-1)", _pow_base_local), Partial("a^b*log(a)", _pow_exponent_local)),
+        _power,
+        (
+            Partial("b*a^(b-1)", _pow_base_local, masked=_pow_base_selects),
+            Partial("a^b*log(a)", _pow_exponent_local),
+        ),
         "^",
         infix=True,
         kink=lambda a, b: np.asarray(a == 0),
@@ -214,10 +276,10 @@ _ROWS = [
         "relu",
         ("x",),
         lambda x: np.maximum(x, 0.0),
-        (Partial("step(x)", lambda x, out: _step(x)),),
+        (Partial("step(x)", _relu_local, masked=True),),
         "relu",
         kink=_at_zero,
-        convention="relu'(0) = 0 (PyTorch)",
+        convention="relu'(0) = 0; nothing passes where x <= 0, not even inf or nan (PyTorch)",
         domain=(0.2, 3.0),
     ),
     Op(
@@ -231,10 +293,10 @@ _ROWS = [
         "abs",
         ("x",),
         np.abs,
-        (Partial("sign(x)", lambda x, out: np.sign(x)),),
+        (Partial("sign(x)", lambda x, out: _sign(x)),),
         "abs",
         kink=_at_zero,
-        convention="abs'(0) = 0 (PyTorch; JAX uses 1)",
+        convention="abs'(0) = 0, a product: inf upstream gives nan (PyTorch; JAX uses 1)",
         domain=(0.2, 3.0),
     ),
     Op(
@@ -242,8 +304,8 @@ _ROWS = [
         ("a", "b"),
         np.maximum,
         (
-            Partial("(1 + sign(a - b))/2", lambda a, b, out: (1.0 + np.sign(a - b)) / 2.0),
-            Partial("(1 - sign(a - b))/2", lambda a, b, out: (1.0 - np.sign(a - b)) / 2.0),
+            Partial("(1 + sign(a - b))/2", _max_local, masked=True),
+            Partial("(1 - sign(a - b))/2", lambda a, b, out: _max_local(b, a, out), masked=True),
         ),
         "max",
         kink=_tie,
@@ -254,8 +316,8 @@ _ROWS = [
         ("a", "b"),
         np.minimum,
         (
-            Partial("(1 - sign(a - b))/2", lambda a, b, out: (1.0 - np.sign(a - b)) / 2.0),
-            Partial("(1 + sign(a - b))/2", lambda a, b, out: (1.0 + np.sign(a - b)) / 2.0),
+            Partial("(1 - sign(a - b))/2", _min_local, masked=True),
+            Partial("(1 + sign(a - b))/2", lambda a, b, out: _min_local(b, a, out), masked=True),
         ),
         "min",
         kink=_tie,
@@ -265,21 +327,21 @@ _ROWS = [
     Op(
         "sign",
         ("x",),
-        np.sign,
-        (Partial("0", _zero),),
+        _sign,
+        (Partial("0", _zero, masked=True),),
         "sign",
         kink=_at_zero,
-        convention="sign jumps at 0; its derivative is taken as 0 (PyTorch)",
+        convention="sign jumps at 0; its derivative is 0, passing no inf or nan (PyTorch)",
         domain=(0.2, 3.0),
     ),
     Op(
         "step",
         ("x",),
         _step,
-        (Partial("0", _zero),),
+        (Partial("0", _zero, masked=True),),
         "step",
         kink=_at_zero,
-        convention="step jumps at 0 (step(0) = 0); its derivative is taken as 0",
+        convention="step jumps at 0 (step(0) = 0); its derivative is 0, passing no inf or nan",
         domain=(0.2, 3.0),
     ),
 ]
@@ -343,8 +405,10 @@ def _outer_vjp_b(a: Array, b: Array, out: Array, grad: Array) -> Array:
 
 
 def _tie_mask(x: Array, out: Array) -> Array:
-    """1/k at each of the k elements equal to `out`, 0 elsewhere: PyTorch's max() shares a tie."""
-    hits = np.asarray(x == out, dtype=np.float64)
+    """1/k at each of the k elements equal to `out`, 0 elsewhere: PyTorch's max() shares a tie.
+
+    A nan maximum is shared among the nan elements, as PyTorch's evenly_distribute_backward does."""
+    hits = np.asarray(np.isnan(x) if np.isnan(out) else x == out, dtype=np.float64)
     return hits / max(hits.sum(), 1.0)
 
 
@@ -460,7 +524,7 @@ _ARRAY_ROWS = [
         "amax",
         ("x",),
         np.max,
-        (Partial("maxmask(x)", _tie_mask),),
+        (Partial("maxmask(x)", _tie_mask, masked=True),),
         "max",
         kink=lambda x: np.asarray(np.sum(x == np.max(x)) > 1),
         convention="tied maxima share the gradient equally (PyTorch's max())",
@@ -470,7 +534,7 @@ _ARRAY_ROWS = [
         "amin",
         ("x",),
         np.min,
-        (Partial("minmask(x)", _tie_mask),),
+        (Partial("minmask(x)", _tie_mask, masked=True),),
         "min",
         kink=lambda x: np.asarray(np.sum(x == np.min(x)) > 1),
         convention="tied minima share the gradient equally (PyTorch's min())",
@@ -480,7 +544,7 @@ _ARRAY_ROWS = [
         "maxmask",
         ("x",),
         lambda x: _tie_mask(x, np.max(x)),
-        (Partial("0", _no_grad),),
+        (Partial("0", _no_grad, masked=True),),
         "maxmask",
         shapes=((4,),),
     ),
@@ -488,7 +552,7 @@ _ARRAY_ROWS = [
         "minmask",
         ("x",),
         lambda x: _tie_mask(x, np.min(x)),
-        (Partial("0", _no_grad),),
+        (Partial("0", _no_grad, masked=True),),
         "minmask",
         shapes=((4,),),
     ),
@@ -533,8 +597,8 @@ _ARRAY_ROWS = [
         _at,
         (
             Partial(lambda x, *index: f"onehot(x, {', '.join(f'i{k}' for k in range(len(index)))})", None),
-            Partial("0", _no_grad),
-            Partial("0", _no_grad),
+            Partial("0", _no_grad, masked=True),
+            Partial("0", _no_grad, masked=True),
         ),
         "[]",
         check=_index_check,
@@ -547,7 +611,7 @@ _ARRAY_ROWS = [
         "onehot",
         ("x", "i0"),
         _onehot,
-        (Partial("0", _no_grad),) * 2,
+        (Partial("0", _no_grad, masked=True),) * 2,
         "onehot",
         check=_index_check,
         generic_test=False,
@@ -556,7 +620,7 @@ _ARRAY_ROWS = [
         "onehot2",
         ("x", "i0", "i1"),
         _onehot,
-        (Partial("0", _no_grad), Partial("0", _no_grad), Partial("0", _no_grad)),
+        (Partial("0", _no_grad, masked=True),) * 3,
         "onehot",
         check=_index_check,
         generic_test=False,
@@ -575,7 +639,8 @@ def partial_of(op: Op, index: int) -> Partial:
     if op.name == "stack":
         return Partial(f"grad[{index}]", vjp=lambda *args: args[-1][index])
     if op.name == "index" and index == 0:
-        return Partial(op.partials[0].formula, _index_local)
+        # Selection: the other elements get 0 even from an inf or nan upstream (PyTorch).
+        return Partial(op.partials[0].formula, _index_local, masked=True)
     return op.partials[min(index, len(op.partials) - 1)]
 
 
