@@ -141,7 +141,9 @@ def _is_finite(value) -> bool:
     if np.ndim(value) == 0:
         return math.isfinite(value)
     # One pass without a temporary: a sum is finite only if every term is (unless it overflows).
-    return bool(np.isfinite(np.sum(value))) or bool(np.isfinite(value).all())
+    # inf - inf in that sum is expected here, not a warning for the user's stderr.
+    with np.errstate(all="ignore"):
+        return bool(np.isfinite(np.sum(value))) or bool(np.isfinite(value).all())
 
 
 def first_non_finite(graph: Graph) -> str | None:

@@ -412,6 +412,13 @@ def _tie_mask(x: Array, out: Array) -> Array:
     return hits / max(hits.sum(), 1.0)
 
 
+def _mean(x: Array) -> Array:
+    # np.mean of an empty array says "Mean of empty slice" through warnings.warn, which no
+    # np.errstate silences; 0/0 gives the same nan through numpy's error state, as graph.py
+    # listens to it (so the derivation still names mean as the first non-finite value).
+    return np.sum(x) / np.float64(np.size(x))
+
+
 def _norm_local(x: Array, out: Array) -> Array:
     # PyTorch's norm backward masks the 0/0 at the origin to 0.
     return np.zeros_like(x) if out == 0 else x / out
@@ -515,7 +522,7 @@ _ARRAY_ROWS = [
     Op(
         "mean",
         ("x",),
-        np.mean,
+        _mean,
         (Partial(lambda x: f"1/{np.size(x)}", lambda x, out: np.full_like(x, 1.0 / max(np.size(x), 1))),),
         "mean",
         shapes=((2, 3),),

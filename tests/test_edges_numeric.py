@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_process
 
 import gradcli
 from gradcli.api import evaluate
@@ -161,3 +161,41 @@ def test_sign_of_nan_through_the_cli():
     run = run_cli("eval", "sign(x)", "--at", "x=0/0", "--json", "--brief")
     assert run.code == 0, run.err
     assert run.json()["value"] == 0.0
+
+
+# --- 4. numpy's RuntimeWarnings never reach stderr -------------------------------------------
+
+WARNING_REPRODUCERS = [("mean(x)", "x=[]"), ("sum(abs(x))", "x=[1/0,-1/0,0/0]")]
+
+
+@pytest.mark.parametrize(("source", "at"), WARNING_REPRODUCERS)
+def test_no_runtime_warning_reaches_stderr(source, at):
+    run = run_process("eval", source, "--at", at)
+    assert run.code == 0, run.err
+    assert run.err == "", run.err
+    assert "is the first non-finite value" in run.out  # gradcli's own word on it stays
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("eval", "mean(x)", "--at", "x=[]"),
+        ("eval", "mean(x) * x", "--at", "x=[]", "--json"),
+        ("eval", "sum(abs(x))", "--at", "x=[1/0,-1/0,0/0]"),
+        ("eval", "sum(abs(x))", "--at", "x=[1/0,-1/0,0/0]", "--format", "text"),
+        ("eval", "max(x) + sqrt(x[0]) + log(x[1])", "--at", "x=[-1,0,1/0,0/0]", "--format", "markdown"),
+        ("eval", "x/y + x^y", "--at", "x=0,y=0", "--format", "latex"),
+        ("check", "mean(x)", "--at", "x=[]"),
+        ("check", "sum(abs(x))", "--at", "x=[1/0,-1/0,0/0]"),
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_no_runtime_warning_is_raised_at_all(args):
+    # Stricter than reading stderr: any RuntimeWarning, printed or not, fails the run.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        run = run_cli(*args)
+    assert run.code in (0, 2, 3), run.err
+    assert "RuntimeWarning" not in run.err, run.err
