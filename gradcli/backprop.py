@@ -62,7 +62,8 @@ def times(rule: Partial, local: np.ndarray, upstream: np.ndarray, args: list, ou
     """local × upstream; where a masked partial selects, 0 even if the upstream is inf or nan (PyTorch)."""
     if local is ONE:  # the sum rule's 1: pass the upstream gradient on, no multiplication
         return upstream
-    if rule.masked:
+    # A finite upstream times a selected 0 is already 0: only inf or nan upstream needs the mask.
+    if rule.masked and not np.isfinite(upstream).all():
         return np.where(rule.selected_zero(local, *args, out), 0.0, local * upstream)
     return local * upstream
 
