@@ -237,6 +237,9 @@ def test_reverse_and_forward_agree_wherever_reverse_is_finite(source, x, y):
 
 @pytest.mark.parametrize(
     ("source", "values", "expected"),
+    # Expected values measured with torch 2.13 float64, reverse mode (`.backward()`). (torch's own
+    # forward mode, torch.func.jacfwd, gives [nan, nan] for sum(sqrt(x)) at [-1, 4]: gradcli's
+    # forward mode follows reverse mode, as the contract asks.)
     [
         # Masked partials (PyTorch's rule): a zero tangent never meets an inf or nan local.
         ("sqrt(relu(x))", {"x": -1.0}, {"x": 0.0}),
@@ -289,3 +292,13 @@ def test_hessian_gradient_is_reverse_modes_and_its_matrix_differentiates_it(sour
         for i, name in enumerate(result.variables):
             expected = (float(up[name]) - float(down[name])) / (2 * h)
             assert result.matrix[i, j] == pytest.approx(expected, rel=1e-6, abs=1e-7), (name, other)
+
+
+def test_json_writes_a_big_jacobian_as_the_indenting_encoder_would():
+    """The fast writer for big arrays gives exactly json.dumps(..., indent=2)'s text."""
+    from gradcli.render import json as render_json
+
+    x = np.concatenate([np.linspace(-3, 3, 38), [0.0, -1.0]])
+    derivation = evaluate("sqrt(x) * sum(W[1])", x=x, W=np.ones((2, 30, 20)), record_steps=False)
+    expected = json.dumps(render_json.to_data(derivation, brief=True), allow_nan=False, indent=2) + "\n"
+    assert render_json.render(derivation, brief=True) == expected
