@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .backprop import backprop, needs_grad
+from .backprop import backprop, backprop_seeds, needs_grad, seed_chunks
 from .derivation import Derivation, build_derivation, first_non_finite
 from .errors import GradcliError
 from .expr import Program
@@ -87,8 +87,8 @@ def evaluate(
     `at` (or keyword arguments) binds the free variables to numbers or arrays; `wrt` limits
     which variables get gradients (default: all). Returns the Derivation: value, gradients,
     every node and every backward step (none if `record_steps` is False: faster, and lighter
-    on big arrays). `mode="forward"` computes the gradients by forward mode instead (tangents
-    pushed through the graph, one sweep per variable element): the same numbers, no backward
+    on big arrays). `mode="forward"` computes the gradients by forward mode instead (all the
+    tangents of a variable pushed through the graph at once): the same numbers, no backward
     steps. `source` and `at` are positional-only, so variables may be called `source` or `at`.
     Raises GradcliError for bad input.
     """
@@ -141,6 +141,8 @@ def _evaluate(
     if mode == "forward":
         from .forward import forward_gradients
 
+        if output.value.size > 1:
+            check_jacobian_size(output.value.size, {name: arrays[name].size for name in wrt_names})
         gradient = forward_gradients(graph, wrt_names)
         grads, steps, needs = [None] * len(graph.nodes), [], [False] * len(graph.nodes)
     elif output.value.size == 1:
@@ -168,19 +170,57 @@ def _evaluate(
     return build_derivation(graph, arrays, gradient, grads, steps, wrt_names, needs, warnings, mode)
 
 
+# A Jacobian of n_out × n_in entries costs 8 bytes an entry as float64, and about 8 times that on
+# its way out (its copy as Python floats for JSON, the printed text): 2 GB buys 2**25 entries, so
+# tanh(x) at 5,000 elements (25 million entries) is served and at 6,000 (36 million) refused.
+JACOBIAN_BUDGET_BYTES = 2 * 1024**3
+BYTES_PER_ENTRY = 8 * 8
+MAX_JACOBIAN_ENTRIES = JACOBIAN_BUDGET_BYTES // BYTES_PER_ENTRY
+
+
+def check_jacobian_size(output_size: int, sizes: Mapping[str, int]) -> None:
+    """Refuse a Jacobian that would not fit in memory (GradcliError: exit 2), naming its size."""
+    entries = output_size * sum(sizes.values())
+    if entries <= MAX_JACOBIAN_ENTRIES:
+        return
+    shown = " + ".join(f"{size:,}" for size in sizes.values())
+    inputs = shown if len(sizes) == 1 else f"({shown})"
+    raise GradcliError(
+        f"the Jacobian has {output_size:,} × {inputs} = {entries:,} entries "
+        f"(about {entries * BYTES_PER_ENTRY / 1024**3:.1f} GB to compute and print), "
+        f"more than the {MAX_JACOBIAN_ENTRIES:,} entries gradcli allows "
+        f"({JACOBIAN_BUDGET_BYTES // 1024**3} GB)",
+        hint="differentiate a scalar, such as sum(...) of the output, or ask for fewer variables with --wrt",
+    )
+
+
+def jacobian_rows(graph, needs: list[bool], keep: set[int]) -> list[np.ndarray | None]:
+    """∂output[k]/∂node for the nodes in `keep`, every output element k at once: a leading axis
+    of the output's size, from batched backward passes over the one-hot seeds (chunked to bound
+    memory; no Python loop per element)."""
+    output = graph.nodes[graph.output].value
+    in_flight = sum(np.size(node.value) for node, needed in zip(graph.nodes, needs, strict=True) if needed)
+    parts = [backprop_seeds(graph, needs, seeds, keep) for seeds in seed_chunks(output.shape, in_flight)]
+    rows: list[np.ndarray | None] = [None] * len(graph.nodes)
+    for node_id in keep:
+        found = [part[node_id] for part in parts]
+        if found and found[0] is not None:
+            rows[node_id] = np.concatenate(found) if len(found) > 1 else found[0]
+    return rows
+
+
 def _jacobians(
     graph, needs: list[bool], wrt_names: tuple[str, ...], arrays: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """One backward pass per output element: row k of each Jacobian is the gradient of output k."""
+    """Row k of each Jacobian is the gradient of output k: all rows from one batched backward pass."""
     output = graph.nodes[graph.output].value
+    check_jacobian_size(output.size, {name: arrays[name].size for name in wrt_names})
     if output.size == 0:  # an empty output (x = []) has an empty Jacobian
         return {name: np.zeros(output.shape + arrays[name].shape) for name in wrt_names}
-    rows: dict[str, list[np.ndarray]] = {name: [] for name in wrt_names}
-    for k in range(output.size):
-        seed = np.zeros(output.size)
-        seed[k] = 1.0
-        grads, _ = backprop(graph, needs, seed.reshape(output.shape), record=False)
-        for name in wrt_names:
-            grad = grads[graph.variables[name]]
-            rows[name].append(np.zeros_like(arrays[name]) if grad is None else grad)
-    return {name: np.stack(rows[name]).reshape(output.shape + arrays[name].shape) for name in wrt_names}
+    rows = jacobian_rows(graph, needs, {graph.variables[name] for name in wrt_names})
+    result = {}
+    for name in wrt_names:
+        found = rows[graph.variables[name]]
+        jacobian = np.zeros((output.size, *arrays[name].shape)) if found is None else found
+        result[name] = jacobian.reshape(output.shape + arrays[name].shape)
+    return result

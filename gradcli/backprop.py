@@ -10,6 +10,7 @@ as in PyTorch, so one non-finite value does not poison the gradients of the othe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,15 +45,17 @@ def needs_grad(graph: Graph, wrt: set[int]) -> list[bool]:
     return needs
 
 
-def unbroadcast(gradient: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum a gradient over the axes numpy broadcast, back to the input's shape."""
+def unbroadcast(gradient: np.ndarray, shape: tuple[int, ...], lead: int = 0) -> np.ndarray:
+    """Sum a gradient over the axes numpy broadcast, back to the input's shape. The first `lead`
+    axes (a batch of seeds) are kept as they are."""
     gradient = np.asarray(gradient)
+    shape = gradient.shape[:lead] + tuple(shape)
     if gradient.shape == shape:
         return gradient
     extra = gradient.ndim - len(shape)
     if extra > 0:
-        gradient = gradient.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and gradient.shape[i] != 1)
+        gradient = gradient.sum(axis=tuple(range(lead, lead + extra)))
+    axes = tuple(i for i, n in enumerate(shape) if i >= lead and n == 1 and gradient.shape[i] != 1)
     if axes:
         gradient = gradient.sum(axis=axes, keepdims=True)
     return np.broadcast_to(gradient, shape).copy() if gradient.shape != shape else gradient
@@ -113,3 +116,83 @@ def backprop(
                 previous = grads[input_id]
                 grads[input_id] = contribution if previous is None else previous + contribution
     return grads, steps
+
+
+# A batch of seeds holds a gradient (or tangent) per seed for every node in flight: seeds go in
+# chunks that keep that under this many float64 numbers (256 MB), whatever the output's size.
+SEED_CHUNK_NUMBERS = 2**25
+
+
+def one_hot_seeds(shape: tuple[int, ...], start: int = 0, stop: int | None = None) -> np.ndarray:
+    """The one-hot seeds start..stop of an array of this shape, stacked on a leading axis: seed k
+    is 1 at element k (in C order) and 0 elsewhere. Passed through a batched sweep they give a
+    Jacobian's rows (reverse mode) or columns (forward mode)."""
+    size = int(np.prod(shape, dtype=int))
+    stop = size if stop is None else min(stop, size)
+    seeds = np.zeros((max(stop - start, 0), size))
+    seeds[np.arange(len(seeds)), np.arange(start, start + len(seeds))] = 1.0
+    return seeds.reshape((len(seeds), *shape))
+
+
+def seed_chunks(shape: tuple[int, ...], in_flight: int) -> Iterator[np.ndarray]:
+    """All the one-hot seeds of `shape`, in batches small enough that a sweep over a graph holding
+    `in_flight` numbers per seed stays within SEED_CHUNK_NUMBERS."""
+    size = int(np.prod(shape, dtype=int))
+    chunk = max(1, SEED_CHUNK_NUMBERS // max(in_flight, 1))
+    for start in range(0, size, chunk):
+        yield one_hot_seeds(shape, start, start + chunk)
+
+
+def backprop_seeds(
+    graph: Graph, needs: list[bool], seeds: np.ndarray, keep: set[int] | None = None
+) -> list[np.ndarray | None]:
+    """backprop for a batch of seeds in one pass: `seeds[k]` is a seed of the output's shape, and
+    each gradient returned has the same leading axis (row k is what backprop gives for seeds[k]).
+
+    A Jacobian is this pass over `one_hot_seeds`: numpy loops over the batch, Python does not. Only
+    the nodes in `keep` (default: all) keep their gradient; the others are freed once passed on,
+    so memory holds the batch's gradients of the nodes in flight, not of the whole graph.
+    """
+    nodes = graph.nodes
+    grads: list[np.ndarray | None] = [None] * len(nodes)
+    output = nodes[graph.output]
+    if not needs[output.id]:
+        return grads
+    grads[output.id] = np.asarray(seeds, dtype=np.float64)
+    batch = 1
+    with np.errstate(all="ignore"):
+        for node in reversed(nodes[: output.id + 1]):
+            upstream = grads[node.id]
+            if upstream is None or not node.inputs:
+                continue
+            args = [nodes[i].value for i in node.inputs]
+            for index, input_id in enumerate(node.inputs):
+                if not needs[input_id]:
+                    continue
+                rule = partial_of(OPS[node.op], index)
+                if rule.vjp is None:
+                    contribution = _batched_product(rule, args, node.value, upstream)
+                else:  # the table's vector-Jacobian products keep leading (batch) axes in front
+                    contribution = rule.vjp(*args, node.value, upstream)
+                contribution = unbroadcast(contribution, nodes[input_id].value.shape, lead=batch)
+                previous = grads[input_id]
+                grads[input_id] = contribution if previous is None else previous + contribution
+            if keep is not None and node.id not in keep:
+                grads[node.id] = None
+    return grads
+
+
+def _batched_product(rule, args: list[np.ndarray], out: np.ndarray, upstream: np.ndarray) -> np.ndarray:
+    """local × upstream for a batch: the upstream (batch, *out.shape) is aligned with a local
+    derivative that has more axes than the output (a reduction, a row index: the input's shape)
+    by inserting axes after the batch axis, so both line up from the right as in backprop."""
+    local = rule.local(*args, out)
+    if local is ONE:
+        return upstream
+    missing = np.ndim(local) - np.ndim(out)
+    if missing > 0:
+        upstream = upstream.reshape(upstream.shape[:1] + (1,) * missing + upstream.shape[1:])
+    product = local * upstream
+    if rule.masked:  # PyTorch selects where the local derivative is 0: 0 × inf is 0, not nan
+        product = np.where(local == 0, 0.0, product)
+    return product

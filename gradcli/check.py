@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .api import evaluate
-from .backprop import backprop, needs_grad
+from .api import evaluate, jacobian_rows
+from .backprop import needs_grad
 from .derivation import Derivation
 from .errors import GradcliError
 from .expr import Program
@@ -222,13 +222,8 @@ def _node_grads(derivation: Derivation, graph: Graph) -> list[list[np.ndarray | 
     if value.size == 1:
         return [[node.grad for node in derivation.nodes]]
     needs = needs_grad(graph, set(derivation.variables.values()))
-    result = []
-    for k in range(value.size):
-        seed = np.zeros(value.size)
-        seed[k] = 1.0
-        grads, _ = backprop(graph, needs, seed.reshape(value.shape), record=False)
-        result.append(grads)
-    return result
+    rows = jacobian_rows(graph, needs, keep=set(range(len(graph.nodes))))
+    return [[None if row is None else row[k] for row in rows] for k in range(value.size)]
 
 
 @dataclass
@@ -640,12 +635,10 @@ def _reverse_column(graph: Graph, target: Node, depends: list[bool], direction: 
             continue
         sub = Graph(nodes, node.id, graph.variables, graph.source)
         value = np.asarray(node.value)
-        entries = np.zeros(value.size)
-        for k in range(value.size):
-            seed = np.zeros(value.size)
-            seed[k] = 1.0
-            grads, _ = backprop(sub, depends, seed.reshape(value.shape), record=False)
-            grad = grads[target.id]
-            entries[k] = 0.0 if grad is None else float(np.sum(grad * direction))
+        rows = jacobian_rows(sub, depends, keep={target.id})[target.id]  # ∂node[k]/∂target, every k
+        if rows is None:
+            column.append(np.zeros(value.shape))
+            continue
+        entries = np.sum(rows * direction, axis=tuple(range(1, rows.ndim)))
         column.append(entries.reshape(value.shape))
     return column

@@ -1,28 +1,40 @@
-"""Forward mode: tangents pushed through the graph in creation order, one sweep per input element.
+"""Forward mode: tangents pushed through the graph in creation order, all of a variable's at once.
 
 A second engine beside backprop, over the same op table: a node's tangent is
 Σ_i local_i(inputs, out) · tangent(input_i), with the table's numeric partials (so the kink
 conventions are those of reverse mode) and numpy broadcasting; a reduction (sum, mean, norm, an
-index) sums the product back to its scalar output. It costs a sweep per element of each variable
-where reverse mode costs one per output element: the tests use it as an independent check of
+index) sums the product back to its output. Every tangent carries a leading batch axis, one entry
+per element of the variable (the one-hot seeds), so a variable costs one sweep whatever its size:
+numpy loops over the batch, Python does not. The tests use forward mode as an independent check of
 backprop, and `eval --mode forward` shows the same numbers.
 
-The few ops that give a vector-Jacobian product instead of a local derivative (`@`, transpose,
-softmax, array literals) have no forward rule in the table; their Jacobian-vector product is
-read off the vector-Jacobian product one output element at a time (exact, but not independent
-of reverse mode for those ops, and slow for big arrays).
+Forward and reverse mode must agree wherever reverse mode is finite. Reverse mode never multiplies
+one element's partial by another element's seed; a batch of one-hot tangents does, with zeros. So
+a tangent that is exactly 0 contributes 0 whatever the local derivative (inf or nan included): a
+nan partial of element 0 stays in column 0, as in reverse mode. Partials the table marks `masked`
+(PyTorch selects instead of multiplying there) give 0 where the local derivative is 0, as in
+reverse mode.
+
+The few ops that give a vector-Jacobian product instead of a local derivative (`@`, outer,
+transpose, softmax, array literals) have their Jacobian-vector products here (`_JVPS`), written
+independently of their vjps; an op without one falls back to its Jacobian built from its vjp over
+one-hot seeds (exact, but not independent of reverse mode).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .backprop import unbroadcast
+from .backprop import one_hot_seeds, seed_chunks, unbroadcast
 from .errors import GradcliError
-from .graph import Graph
-from .ops import OPS, partial_of
+from .graph import Graph, Node
+from .ops import ONE, OPS, Partial, partial_of
+
+# Forward mode costs (variable elements × graph size): above this it would run for minutes, where
+# reverse mode (the default) costs one pass for a scalar output.
+MAX_FORWARD_WORK = 2**33
 
 
 def forward_gradients(graph: Graph, wrt_names: Iterable[str]) -> dict[str, np.ndarray]:
@@ -31,9 +43,11 @@ def forward_gradients(graph: Graph, wrt_names: Iterable[str]) -> dict[str, np.nd
     Shapes are those of reverse mode (`gradcli.api.evaluate`): the variable's shape when the
     output has one element, `output.shape + variable.shape` (the Jacobian) otherwise. A variable
     the output does not depend on gets zeros. Raises GradcliError for a name that is not a
-    variable of the graph.
+    variable of the graph, and for a sweep too big to finish in reasonable time.
     """
-    output = graph.nodes[graph.output].value
+    output = np.asarray(graph.nodes[graph.output].value)
+    last_use = _last_uses(graph)
+    in_flight = sum(np.size(node.value) for node in graph.nodes[: graph.output + 1])
     result: dict[str, np.ndarray] = {}
     for name in wrt_names:
         if name not in graph.variables:
@@ -43,23 +57,38 @@ def forward_gradients(graph: Graph, wrt_names: Iterable[str]) -> dict[str, np.nd
             )
         variable = graph.variables[name]
         shape = np.shape(graph.nodes[variable].value)
-        columns = []
-        for k in range(int(np.prod(shape, dtype=int))):
-            seed = np.zeros(shape)
-            seed[np.unravel_index(k, shape)] = 1.0
-            columns.append(_sweep(graph, variable, seed))
-        # Column k is ∂output/∂variable[k]: stacked on a last axis, which then takes the variable's shape.
-        jacobian = np.stack(columns, axis=-1) if columns else np.zeros((*np.shape(output), 0))
-        jacobian = jacobian.reshape(np.shape(output) + shape)
-        result[name] = jacobian.reshape(shape) if np.size(output) == 1 else jacobian
+        _check_work(name, int(np.prod(shape, dtype=int)), in_flight)
+        parts = [_sweep(graph, variable, seeds, last_use) for seeds in seed_chunks(shape, in_flight)]
+        tangents = np.concatenate(parts) if parts else np.zeros((0, *output.shape))
+        # Row k is ∂output/∂variable[k]: moved to the last axis, which then takes the variable's shape.
+        jacobian = np.moveaxis(tangents, 0, -1).reshape(output.shape + shape)
+        result[name] = jacobian.reshape(shape) if output.size == 1 else jacobian
     return result
 
 
-def _sweep(graph: Graph, variable: int, seed: np.ndarray) -> np.ndarray:
-    """The tangent of the output when the variable's tangent is `seed` (every other input's is 0)."""
+def _check_work(name: str, elements: int, in_flight: int) -> None:
+    if elements * in_flight > MAX_FORWARD_WORK:
+        raise GradcliError(
+            f"forward mode would push {elements:,} tangents of {name!r} through {in_flight:,} numbers "
+            f"({elements * in_flight:,} products, more than the {MAX_FORWARD_WORK:,} it allows)",
+            hint="use reverse mode (the default: leave out --mode forward), or fewer variables with --wrt",
+        )
+
+
+def _last_uses(graph: Graph) -> list[int]:
+    """The id of the last node that reads each node: its tangent can be freed after that one."""
+    last = list(range(len(graph.nodes)))
+    for node in graph.nodes:
+        for input_id in node.inputs:
+            last[input_id] = node.id
+    return last
+
+
+def _sweep(graph: Graph, variable: int, seeds: np.ndarray, last_use: list[int]) -> np.ndarray:
+    """The output's tangents (batch, *output shape) when the variable's are `seeds` (others 0)."""
     nodes = graph.nodes
     tangents: list[np.ndarray | None] = [None] * len(nodes)  # None: 0, and nothing to compute
-    tangents[variable] = seed
+    tangents[variable] = seeds
     with np.errstate(all="ignore"):
         for node in nodes[variable + 1 : graph.output + 1]:
             total = None
@@ -67,39 +96,99 @@ def _sweep(graph: Graph, variable: int, seed: np.ndarray) -> np.ndarray:
                 tangent = tangents[input_id]
                 if tangent is None:
                     continue
-                term = _push(graph, node.id, index, tangent)
+                term = _push(graph, node, index, tangent)
                 total = term if total is None else total + term
-            if total is not None:
-                tangents[node.id] = total
+            tangents[node.id] = total
+            for input_id in node.inputs:
+                if last_use[input_id] == node.id and input_id != graph.output:
+                    tangents[input_id] = None
     found = tangents[graph.output]
-    return np.zeros(np.shape(nodes[graph.output].value)) if found is None else np.asarray(found, np.float64)
+    shape = (len(seeds), *np.shape(nodes[graph.output].value))
+    return np.zeros(shape) if found is None else np.broadcast_to(found, shape).astype(np.float64)
 
 
-def _push(graph: Graph, node_id: int, index: int, tangent: np.ndarray) -> np.ndarray:
-    """The part of the node's tangent that comes from input `index`, in the node's shape."""
-    node = graph.nodes[node_id]
+def _push(graph: Graph, node: Node, index: int, tangent: np.ndarray) -> np.ndarray:
+    """The part of the node's tangents (batch, *node shape) that comes from input `index`."""
     args = [graph.nodes[i].value for i in node.inputs]
-    shape = np.shape(node.value)
+    out = np.asarray(node.value)
     rule = partial_of(OPS[node.op], index)
     if rule.vjp is not None:
-        return _jvp_from_vjp(rule.vjp, args, node.value, tangent, np.shape(args[index]))
-    term = rule.local(*args, node.value) * tangent
-    if np.shape(term) == shape:
-        return term
-    if np.size(term) > np.size(node.value):  # a reduction: its local derivative has the input's shape
-        return np.sum(term).reshape(shape)
-    return np.broadcast_to(term, shape)  # an input numpy broadcast
+        jvp = _JVPS.get(node.op)
+        term = jvp(index, args, out, tangent) if jvp else _jvp_from_vjp(rule, index, args, out, tangent)
+    else:
+        term = _local_times_tangent(rule, args, out, tangent)
+    return np.broadcast_to(term, (len(tangent), *out.shape))  # an input numpy broadcast
 
 
-def _jvp_from_vjp(vjp, args, out, tangent, input_shape) -> np.ndarray:
-    """J·t from g ↦ gᵀJ: element k of the result is ⟨vjp(e_k), t⟩."""
-    out = np.asarray(out)
-    result = np.zeros(out.shape)
-    for k in range(out.size):
-        unit = np.zeros(out.shape)
-        unit.flat[k] = 1.0
-        row = vjp(*args, out, unit)
-        if np.shape(row) != input_shape:
-            row = unbroadcast(row, input_shape)
-        result.flat[k] = np.sum(row * tangent)
-    return result
+def _local_times_tangent(rule: Partial, args: list[np.ndarray], out: np.ndarray, tangent: np.ndarray):
+    local = rule.local(*args, out)
+    if local is ONE:
+        return _fit_rank(tangent, out.ndim)
+    tangent = _fit_rank(tangent, max(out.ndim, np.ndim(local)))
+    zero = tangent == 0  # a structural zero: this tangent does not depend on the input here
+    if rule.masked:
+        zero = zero | (local == 0)
+    product = np.where(zero, 0.0, local * tangent)
+    # A reduction or an index: the local derivative has the input's shape, the output fewer axes;
+    # lined up from the right, the leading input axes are the ones summed away.
+    extra = product.ndim - 1 - out.ndim
+    return product.sum(axis=tuple(range(1, 1 + extra))) if extra > 0 else product
+
+
+def _fit_rank(tangent: np.ndarray, ndim: int) -> np.ndarray:
+    """Axes of length 1 after the batch axis, up to `ndim` axes beside it: numpy's broadcasting
+    lines shapes up from the right, and the batch axis must stay the first."""
+    missing = ndim - (tangent.ndim - 1)
+    if missing <= 0:
+        return tangent
+    return tangent.reshape(tangent.shape[:1] + (1,) * missing + tangent.shape[1:])
+
+
+def _trailing(array: np.ndarray, out: np.ndarray) -> tuple[int, ...]:
+    return tuple(range(array.ndim - out.ndim, array.ndim))
+
+
+def _matmul_jvp(index: int, args, out, tangent):
+    a, b = args
+    if index == 0:  # d(a @ b) = da @ b: numpy's matmul broadcasts over the batch axis
+        return tangent @ b
+    return tangent @ a.T if b.ndim == 1 else a @ tangent
+
+
+def _outer_jvp(index: int, args, out, tangent):
+    a, b = np.ravel(args[0]), np.ravel(args[1])
+    if index == 0:
+        return tangent[:, :, None] * b[None, None, :]
+    return a[None, :, None] * tangent[:, None, :]
+
+
+def _transpose_jvp(index: int, args, out, tangent):
+    return np.transpose(tangent, (0, *reversed(range(1, tangent.ndim))))
+
+
+def _softmax_jvp(index: int, args, out, tangent):
+    # J = diag(s) - s sᵀ, so J·t = s * (t - ⟨s, t⟩)
+    return out * (tangent - np.sum(out * tangent, axis=_trailing(tangent, out), keepdims=True))
+
+
+def _stack_jvp(index: int, args, out, tangent):
+    term = np.zeros((len(tangent), *out.shape))
+    term[:, index] = tangent
+    return term
+
+
+_JVPS: dict[str, Callable[..., np.ndarray]] = {
+    "matmul": _matmul_jvp,
+    "outer": _outer_jvp,
+    "transpose": _transpose_jvp,
+    "softmax": _softmax_jvp,
+    "stack": _stack_jvp,
+}
+
+
+def _jvp_from_vjp(rule: Partial, index: int, args, out: np.ndarray, tangent: np.ndarray) -> np.ndarray:
+    """J·t from the Jacobian J read off the vjp over every one-hot seed of the output at once."""
+    assert rule.vjp is not None
+    rows = rule.vjp(*args, out, one_hot_seeds(out.shape))
+    jacobian = unbroadcast(rows, np.shape(args[index]), lead=1).reshape(out.size, -1)
+    return (tangent.reshape(len(tangent), -1) @ jacobian.T).reshape((len(tangent), *out.shape))

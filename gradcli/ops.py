@@ -354,14 +354,24 @@ def _as_2d(a: Array, b: Array) -> tuple[Array, Array]:
     return (a[None, :] if a.ndim == 1 else a), (b[:, None] if b.ndim == 1 else b)
 
 
+def _lead(grad: Array, out: Array) -> tuple[int, ...]:
+    """The leading axes `grad` has beyond the output's shape: a batch of seeds (a Jacobian is one
+    backward pass over them), empty for a single gradient. Every vjp keeps them in front."""
+    return np.shape(grad)[: np.ndim(grad) - np.ndim(out)]
+
+
 def _matmul_vjp_a(a: Array, b: Array, out: Array, grad: Array) -> Array:
     a2, b2 = _as_2d(a, b)
-    return (np.reshape(grad, (a2.shape[0], b2.shape[1])) @ b2.T).reshape(a.shape)
+    lead = _lead(grad, out)
+    batch = np.reshape(grad, (int(np.prod(lead, dtype=int)), a2.shape[0], b2.shape[1]))
+    return (batch @ b2.T).reshape(lead + a.shape)
 
 
 def _matmul_vjp_b(a: Array, b: Array, out: Array, grad: Array) -> Array:
     a2, b2 = _as_2d(a, b)
-    return (a2.T @ np.reshape(grad, (a2.shape[0], b2.shape[1]))).reshape(b.shape)
+    lead = _lead(grad, out)
+    batch = np.reshape(grad, (int(np.prod(lead, dtype=int)), a2.shape[0], b2.shape[1]))
+    return (a2.T @ batch).reshape(lead + b.shape)
 
 
 def _matmul_formula_a(a: Array, b: Array) -> str:
@@ -397,11 +407,13 @@ def _outer_check(a: Array, b: Array) -> str | None:
 
 
 def _outer_vjp_a(a: Array, b: Array, out: Array, grad: Array) -> Array:
-    return np.reshape(grad, (np.size(a), np.size(b))) @ np.ravel(b)
+    lead = _lead(grad, out)
+    return np.reshape(grad, (*lead, np.size(a), np.size(b))) @ np.ravel(b)
 
 
 def _outer_vjp_b(a: Array, b: Array, out: Array, grad: Array) -> Array:
-    return np.ravel(a) @ np.reshape(grad, (np.size(a), np.size(b)))
+    lead = _lead(grad, out)
+    return np.ravel(a) @ np.reshape(grad, (*lead, np.size(a), np.size(b)))
 
 
 def _tie_mask(x: Array, out: Array) -> Array:
@@ -436,7 +448,23 @@ def _softmax(x: Array) -> Array:
 
 
 def _softmax_vjp(x: Array, out: Array, grad: Array) -> Array:
-    return out * (grad - np.sum(grad * out))
+    own_axes = tuple(range(len(_lead(grad, out)), np.ndim(grad)))
+    return out * (grad - np.sum(grad * out, axis=own_axes, keepdims=True))
+
+
+def _transpose_vjp(x: Array, out: Array, grad: Array) -> Array:
+    lead = len(_lead(grad, out))
+    return np.transpose(grad, (*range(lead), *reversed(range(lead, np.ndim(grad)))))
+
+
+def _stack_vjp(index: int) -> Callable[..., Array]:
+    """Item `index` of an array literal receives row `index` of the upstream gradient."""
+
+    def vjp(*args: Array) -> Array:
+        out, grad = args[-2], args[-1]
+        return grad[(slice(None),) * len(_lead(grad, out)) + (index,)]
+
+    return vjp
 
 
 def _stack(*items: Array) -> Array:
@@ -567,7 +595,7 @@ _ARRAY_ROWS = [
         "transpose",
         ("x",),
         np.transpose,
-        (Partial("transpose(grad)", vjp=lambda x, out, grad: np.transpose(grad)),),
+        (Partial("transpose(grad)", vjp=_transpose_vjp),),
         "transpose",
         shapes=((2, 3),),
     ),
@@ -644,7 +672,7 @@ def _index_local(x: Array, *rest: Array) -> Array:
 def partial_of(op: Op, index: int) -> Partial:
     """The partial for input `index`; array literals have one per item, made on demand."""
     if op.name == "stack":
-        return Partial(f"grad[{index}]", vjp=lambda *args: args[-1][index])
+        return Partial(f"grad[{index}]", vjp=_stack_vjp(index))
     if op.name == "index" and index == 0:
         # Selection: the other elements get 0 even from an inf or nan upstream (PyTorch).
         return Partial(op.partials[0].formula, _index_local, masked=True)
