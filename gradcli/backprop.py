@@ -194,5 +194,5 @@ def _batched_product(rule, args: list[np.ndarray], out: np.ndarray, upstream: np
         upstream = upstream.reshape(upstream.shape[:1] + (1,) * missing + upstream.shape[1:])
     product = local * upstream
     if rule.masked:  # PyTorch selects where the local derivative is 0: 0 × inf is 0, not nan
-        product = np.where(local == 0, 0.0, product)
+        product = np.where(rule.selected_zero(local, *args, out), 0.0, product)
     return product

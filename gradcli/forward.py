@@ -127,7 +127,7 @@ def _local_times_tangent(rule: Partial, args: list[np.ndarray], out: np.ndarray,
     tangent = _fit_rank(tangent, max(out.ndim, np.ndim(local)))
     zero = tangent == 0  # a structural zero: this tangent does not depend on the input here
     if rule.masked:
-        zero = zero | (local == 0)
+        zero = zero | rule.selected_zero(local, *args, out)
     product = np.where(zero, 0.0, local * tangent)
     # A reduction or an index: the local derivative has the input's shape, the output fewer axes;
     # lined up from the right, the leading input axes are the ones summed away.
