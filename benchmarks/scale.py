@@ -12,14 +12,23 @@ the stage functions called alone do not. The stages are also timed with the coll
 as they run inside `evaluate`, so the two effects can be told apart. Medians after a warm-up;
 the collector runs between repetitions, outside the timing.
 
-    python benchmarks/scale.py [--quick]
+Then growth, whole process: `gradcli eval -f PROGRAM --brief --json` as a user runs it, at
+10^4, 10^5 and 10^6 graph nodes, for a program of many lines (`v1 = x*y + 1`, `v2 = v1*x - y`,
+...) and for one long sum; wall time, peak memory of the process, and the ratio per 10x nodes
+(10 is linear). `--growth` runs this part alone.
+
+    python benchmarks/scale.py [--quick] [--growth]
 """
 
 from __future__ import annotations
 
 import gc
 import itertools
+import os
+import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -228,8 +237,70 @@ def report(workload: Workload) -> None:
     print()
 
 
+GROWTH_SIZES = (10_000, 100_000, 1_000_000)
+
+
+def many_lines(statements: int) -> str:
+    """`v1 = x*y + 1`, then each line uses the one before: 2-3 nodes a line, ~22 characters."""
+    lines = ["v1 = x*y + 1"]
+    for k in range(2, statements + 1):
+        lines.append(f"v{k} = v{k - 1}*x - y" if k % 2 == 0 else f"v{k} = v{k - 1}*0.5 + y")
+    return "\n".join([*lines, f"v{statements} + 1"])
+
+
+GROWTH_WORKLOADS = (
+    ("many lines: v1 = x*y + 1; v2 = v1*x - y; ...", many_lines, "x=0.5,y=0.25", 2.5),
+    ("one long sum: x*1+x*2+...+x*k", sum_of_products, "x=2", 3.0),
+)
+
+
+def whole_process(path: str, at: str) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of one `gradcli eval -f PATH --brief --json`."""
+    command = [sys.executable, "-m", "gradcli", "eval", "-f", path, "--at", at, "--brief", "--json"]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"gradcli failed on {path}: {process.stderr.read().decode()[:500]}")
+    return wall, usage.ru_maxrss / 1024  # KB on Linux
+
+
+def growth_report(quick: bool) -> None:
+    print("## growth, whole process: gradcli eval -f PROGRAM --brief --json")
+    repeats = 1 if quick else 3
+    with tempfile.TemporaryDirectory() as folder:
+        for label, make, at, nodes_per_unit in GROWTH_WORKLOADS:
+            rows, walls = [], []
+            for nodes in GROWTH_SIZES:
+                path = os.path.join(folder, "program.txt")
+                with open(path, "w") as file:
+                    file.write(make(round(nodes / nodes_per_unit)))
+                size = os.path.getsize(path)
+                runs = [whole_process(path, at) for _ in range(repeats if nodes < 1_000_000 else 1)]
+                wall = median([w for w, _ in runs])
+                walls.append(wall)
+                peak = max(m for _, m in runs)
+                rows.append([f"~{nodes:,}", f"{size / 1e6:.2f} MB", seconds(wall), f"{peak:,.0f} MB"])
+            for row, ratio in zip(rows, ["", *growth(walls).split()], strict=True):
+                row.append(ratio)
+            print(f"### {label}")
+            table(["nodes", "program", "wall time (median)", "peak memory", "x per 10x nodes"], rows)
+            print()
+    print("(x per 10x nodes: 10 is linear; the 10^6 runs are timed once.)")
+    print()
+
+
 def main() -> int:
+    growth_only = "--growth" in sys.argv
+    if growth_only:
+        sys.argv.remove("--growth")
     args = arguments(__doc__.splitlines()[0])
+    if growth_only:
+        print_machine("gradcli scale: growth of a whole process with the program's size", args.quick)
+        growth_report(args.quick)
+        return 0
     repeats = {1_000: 5, 10_000: 3, 100_000: 3} if args.quick else {1_000: 15, 10_000: 9, 100_000: 5}
     print_machine("gradcli scale: parse, graph, backward, end to end, beside Lark alone", args.quick)
     print(
@@ -247,6 +318,7 @@ def main() -> int:
             sized(workload, size)
             measure(workload, size, plain, repeats[size])
         report(workload)
+    growth_report(args.quick)
     print(f"load at the end (this benchmark included): {load()}")
     return 0
 

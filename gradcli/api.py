@@ -224,3 +224,14 @@ def _jacobians(
         jacobian = np.zeros((output.size, *arrays[name].shape)) if found is None else found
         result[name] = jacobian.reshape(output.shape + arrays[name].shape)
     return result
+
+
+def outline(source: str | Program) -> Derivation:
+    """The graph's structure alone, for drawing without values: every free variable is a
+    placeholder, so shapes are unknown rather than wrong, and nothing is differentiated."""
+    program = parse_program(source) if isinstance(source, str) else source
+    names = program_names(program)
+    placeholders = {name: np.float64(1.0) for name in names.free if name not in CONSTANTS}
+    graph = build_graph(program, placeholders, names, shapes_known=False)
+    count = len(graph.nodes)
+    return build_derivation(graph, placeholders, {}, [None] * count, [], (), [False] * count, [])

@@ -8,6 +8,7 @@ the op table's templates, which are a handful of nodes deep.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Union
 
@@ -89,6 +90,8 @@ def number(value: float) -> Num:
 
 
 def format_literal(value: float) -> str:
+    if not math.isfinite(value):  # int(inf) raises; `inf` and `nan` are constants of the language
+        return "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return repr(value)

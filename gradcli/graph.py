@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import GradcliError, Span
+from .errors import GradcliError, Span, clip
 from .expr import Array, Assign, Binary, Call, Expr, Index, Name, Num, Program, Unary
 from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, FUNCTIONS, OPS, Op
 from .parse import suggest
@@ -118,10 +118,14 @@ def call_op(expr: Call, source: str) -> Op:
     raise GradcliError(f"unknown function {expr.func!r}", span=expr.span, source=source, hint=hint)
 
 
+MAX_DIMENSIONS = 64  # numpy's limit on an array's dimensions
+
+
 class _Builder:
-    def __init__(self, program: Program, values: dict[str, np.ndarray]) -> None:
+    def __init__(self, program: Program, values: dict[str, np.ndarray], shapes_known: bool = True) -> None:
         self.program = program
         self.values = values
+        self.shapes_known = shapes_known
         self.nodes: list[Node] = []
         self.env: dict[str, int] = {}
         self.variables: dict[str, int] = {}
@@ -153,15 +157,20 @@ class _Builder:
         # The API checks for missing values before building; this is the last line of defence.
         raise self.error(f"no value for {expr.name!r}", expr.span, f"give it with --at {expr.name}=...")
 
-    def apply(self, op: Op, inputs: tuple[int, ...], span: Span | None) -> int:
+    def apply(self, op: Op, inputs: tuple[int, ...], span: Span | None, items: tuple[Expr, ...] = ()) -> int:
         nodes = self.nodes
         args = [nodes[i].value for i in inputs]
+        if op.name == "stack":
+            self.check_stack(args, span, items)
         problem = op.check(*args) if op.check is not None else None
         if problem is None:
             try:
                 value = op.forward(*args)
             except ValueError:
                 problem = op.shape_hint
+        if problem is not None and not self.shapes_known:
+            # Placeholder values (a graph drawn without --at): the shapes are unknown, not wrong.
+            return self.add(op.name, inputs, np.float64(np.nan), span)
         if problem is not None:
             if op.name == "index":  # the index is at fault, not a shape: say which
                 hint = f"the array has shape {tuple(np.shape(args[0]))}; indices count from 0, -1 is the last"
@@ -172,6 +181,33 @@ class _Builder:
             self.flagged = False
             self.suspects.append(node)
         return node
+
+    def check_stack(self, args: list[np.ndarray], span: Span | None, items: tuple[Expr, ...]) -> None:
+        """An array literal's items share one shape (as np.array demands; the message names the
+        first item that differs), and the result has at most numpy's 64 dimensions."""
+        if args and np.ndim(args[0]) >= MAX_DIMENSIONS:
+            raise self.error(
+                f"an array has at most {MAX_DIMENSIONS} dimensions (numpy's limit); this one would have more",
+                span,
+                "use fewer nested brackets",
+            )
+        if not self.shapes_known:
+            return
+        first = np.shape(args[0]) if args else ()
+        for position, (arg, item) in enumerate(zip(args, items, strict=True), start=1):
+            if np.shape(arg) != first:
+                shown = clip(self.text(item), 40)
+                raise self.error(
+                    f"the items of an array literal must have one shape: items 1 and {position} have "
+                    f"different shapes, {first} and {np.shape(arg)} (item {position} is {shown})",
+                    span,
+                    "every item of an array needs the same shape (numbers, or rows of one length)",
+                )
+
+    def text(self, expr: Expr) -> str:
+        """The source text of an expression, as the user typed it."""
+        extent = _extent(expr)
+        return self.program.source[extent.start : extent.end] if extent else "?"
 
     def evaluate(self, root: Expr) -> int:
         """Post-order over the AST with an explicit stack; returns the root's node.
@@ -185,10 +221,12 @@ class _Builder:
             item = stack.pop()
             kind = type(item)
             if kind is tuple:
-                op, count, span = item
-                args = tuple(results[-count:])
-                del results[-count:]
-                results.append(self.apply(op, args, span))
+                op, count, span, *items = item
+                # Not results[-count:]: for count 0 (`[]`) that is the whole list.
+                first = len(results) - count
+                args = tuple(results[first:])
+                del results[first:]
+                results.append(self.apply(op, args, span, *items))
             elif kind is Num:
                 results.append(self.add("const", (), np.float64(item.value), item.span, item.text))
             elif kind is Name:
@@ -209,7 +247,7 @@ class _Builder:
                 stack.append((call_op(item, self.program.source), len(item.args), item.span))
                 stack.extend(reversed(item.args))
             elif kind is Array:
-                stack.append((OPS["stack"], len(item.items), item.span))
+                stack.append((OPS["stack"], len(item.items), item.span, item.items))
                 stack.extend(reversed(item.items))
             else:
                 assert kind is Index
@@ -262,6 +300,19 @@ def _first_span(expr: Expr) -> Span | None:
     return next((node.span for node in walk(expr) if node.span is not None), None)
 
 
+def _extent(expr: Expr) -> Span | None:
+    """From the leftmost to the rightmost position the expression's nodes record.
+
+    A binary node's span is its operator, so the leftmost operand's span gives the start; an
+    array's span covers its brackets."""
+    spans = [node.span for node in walk(expr) if node.span is not None]
+    if not spans:
+        return None
+    first = min(spans, key=lambda span: span.start)
+    end = max(span.end for span in spans)
+    return Span(first.line, first.column, first.start, end)
+
+
 def _give_names(graph: Graph, program_names: set[str]) -> None:
     """Distinct display names that parse and clash with nothing in the program."""
     taken = set(program_names) | set(CONSTANTS) | FUNCTION_NAMES
@@ -294,8 +345,17 @@ def _give_names(graph: Graph, program_names: set[str]) -> None:
             node.name = repr(float(node.value))
 
 
-def build_graph(program: Program, values: dict[str, np.ndarray], names: ProgramNames | None = None) -> Graph:
-    """Evaluate `program` with the free variables bound to `values`, recording every node."""
-    builder = _Builder(program, values)
+def build_graph(
+    program: Program,
+    values: dict[str, np.ndarray],
+    names: ProgramNames | None = None,
+    shapes_known: bool = True,
+) -> Graph:
+    """Evaluate `program` with the free variables bound to `values`, recording every node.
+
+    `shapes_known=False` says the values are placeholders (the graph's structure alone is
+    wanted): an op whose inputs do not fit then gets a nan value instead of a shape error.
+    """
+    builder = _Builder(program, values, shapes_known)
     with np.errstate(all="call", call=builder.floating_point_flag):
         return builder.build(names or program_names(program))

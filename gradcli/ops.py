@@ -499,7 +499,7 @@ def _index_check(x: Array, *index: Array) -> str | None:
     for i, n in zip(index, np.shape(x), strict=False):
         if np.ndim(i) != 0:
             return "an index is one whole number, not an array"
-        if float(i) != int(i) or not -n <= int(i) < n:
+        if not np.isfinite(i) or float(i) != int(i) or not -n <= int(i) < n:  # int(nan) raises
             return f"index {float(i):g} is not a whole number from {-n} to {n - 1}"
     return None
 
@@ -693,7 +693,7 @@ FUNCTION_NAMES: frozenset[str] = frozenset(name for name, _ in FUNCTIONS)
 
 BINARY_OPS: dict[str, Op] = {op: OPS[op] for op in ("add", "sub", "mul", "div", "pow", "matmul")}
 
-CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e": float(np.e)}
+CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e": float(np.e), "inf": np.inf, "nan": np.nan}
 
 
 @cache

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
+import json
+import math
+import sys
+import unicodedata
 from functools import cache
 from importlib import resources
-from pathlib import Path
 
+import lark
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.grammar import Rule
+from lark.lexer import TerminalDef
 
-from . import __version__
-from .errors import GradcliError, Span
-from .expr import Array, Assign, Binary, Call, Expr, Index, Name, Num, Program, Unary
+from .errors import GradcliError, Span, clip
+from .expr import Array, Assign, Binary, Call, Expr, Index, Name, Num, Program, Statement, Unary
 from .ops import FUNCTION_NAMES
 
 _BINARY_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow", "**": "pow"}
@@ -86,7 +90,14 @@ class _AstBuilder(Transformer):
 
     def number(self, children):
         (token,) = children
-        return Num(float(token), str(token), _span(token))
+        value = float(token)
+        if not math.isfinite(value):  # 1e400: float() gives inf, which the user did not write
+            raise GradcliError(
+                f"the number {clip(str(token))} is too large for float64 (the largest is about 1.8e308)",
+                span=_span(token),
+                hint="write inf if you mean infinity",
+            )
+        return Num(value, str(token), _span(token))
 
     def name(self, children):
         (token,) = children
@@ -100,8 +111,11 @@ class _AstBuilder(Transformer):
         return children[1]
 
     def array(self, children):
-        bracket, items = children
-        return Array(tuple(items or ()), _span(bracket))
+        opening, items, closing = children
+        # The span covers the brackets, so a caret can underline a whole item `[]` or `[1, 2]`.
+        return Array(
+            tuple(items or ()), Span(opening.line, opening.column, opening.start_pos, closing.end_pos)
+        )
 
     def index(self, children):
         target, bracket, indices = children
@@ -132,40 +146,69 @@ def grammar_text() -> str:
     return resources.files("gradcli.grammars").joinpath("expr.lark").read_text(encoding="utf-8")
 
 
-def _cache_path(grammar: str) -> str | bool:
-    """A per-user cache file for the LALR tables (~30 ms to build, ~3 ms to load).
+# The LALR tables ship beside the grammar as JSON, made by `python -m gradcli.parse --write-tables`.
+# JSON is data: unlike Lark's pickle cache (which unpickles a file before checking its hash, and
+# lives in a folder another user may control), loading it cannot run code, and nothing is ever
+# written at run time. Tables made from another grammar or by another Lark are ignored: the
+# parser is then built from the grammar (~30 ms instead of ~3 ms), never loaded wrong.
+_TABLES = "expr.tables.json"
 
-    Lark's own `cache=True` writes under a predictable name in the shared temp folder, which
-    another user could plant (lark PR #1628); a folder of our own, mode 0700, is safe.
-    """
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = Path(base) / "gradcli"
+
+def _tables_key(grammar: str) -> str:
+    return hashlib.sha256(f"{lark.__version__}\n{grammar}".encode()).hexdigest()
+
+
+def _int_keys(pairs: list[tuple[str, object]]) -> dict:
+    """JSON object keys are strings; Lark's memo and state tables use ints."""
+    return {int(key) if key.isdigit() else key: value for key, value in pairs}
+
+
+def _shipped_tables(grammar: str) -> tuple[dict, dict] | None:
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
-        return False
-    if not os.access(folder, os.W_OK):
-        return False
-    digest = hashlib.sha256(grammar.encode()).hexdigest()[:16]
-    return str(folder / f"expr-{__version__}-{digest}.lark-cache")
+        text = resources.files("gradcli.grammars").joinpath(_TABLES).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    tables = json.loads(text, object_pairs_hook=_int_keys)
+    if tables.get("key") != _tables_key(grammar):
+        return None
+    return tables["data"], tables["memo"]
+
+
+def shipped_tables_current() -> bool:
+    return _shipped_tables(grammar_text()) is not None
+
+
+def _build(grammar: str, **hooks) -> Lark:
+    return Lark(grammar, parser="lalr", lexer="contextual", maybe_placeholders=True, **hooks)
+
+
+def write_tables() -> str:
+    """Write the JSON tables for the current grammar and Lark into grammars/; return the path."""
+    grammar = grammar_text()
+    data, memo = _build(grammar).memo_serialize([TerminalDef, Rule])
+    text = json.dumps({"key": _tables_key(grammar), "data": data, "memo": memo}, sort_keys=True)
+    path = resources.files("gradcli.grammars").joinpath(_TABLES)
+    with open(str(path), "w", encoding="utf-8") as file:
+        file.write(text + "\n")
+    return str(path)
 
 
 @cache
 def parser() -> Lark:
     grammar = grammar_text()
-    return Lark(
-        grammar,
-        parser="lalr",
-        lexer="contextual",
-        transformer=_AstBuilder(),
-        postlex=_NewlinesInBrackets(),
-        maybe_placeholders=True,
-        cache=_cache_path(grammar),
-    )
+    hooks = {"transformer": _AstBuilder(), "postlex": _NewlinesInBrackets()}
+    tables = _shipped_tables(grammar)
+    if tables is None:
+        return _build(grammar, **hooks)
+    data, memo = tables
+    return Lark._load_from_dict(data, memo, **hooks)
 
 
-def parse_program(source: str) -> Program:
-    """Parse a program (statements separated by `;` or new lines); raise GradcliError if bad."""
+def parse_program(source: str, *, unused_is_error: bool = True) -> Program:
+    """Parse a program (statements separated by `;` or new lines); raise GradcliError if bad.
+
+    Every statement but the last must be an assignment, unless `unused_is_error` is False (for
+    callers that want one expression and say so in their own words)."""
     if "\x00" in source:
         at = source.index("\x00")
         raise GradcliError(
@@ -178,17 +221,54 @@ def parse_program(source: str) -> Program:
         statements = parser().parse(source)
     except UnexpectedInput as error:
         raise _syntax_error(source, error) from None
+    except GradcliError as error:  # raised while building the AST (a literal too large)
+        raise error.located(source) from None
     if not statements:
         raise GradcliError(
             "the input is empty",
             hint='give an expression such as "x^2" or a program such as "y = 2*x; y + 1"',
         )
+    if unused_is_error:
+        _check_unused(statements, source)
     return Program(statements, source)
+
+
+def _check_unused(statements: tuple[Statement, ...], source: str) -> None:
+    """Only the last statement is the output: an earlier expression statement is lost work."""
+    for k, statement in enumerate(statements[:-1]):
+        if not isinstance(statement, Assign):
+            raise GradcliError(
+                "this statement's value is never used: only the last statement is the output",
+                span=_statement_span(source, k),
+                source=source,
+                hint="join the lines, or name it with `=` (y = ...) to use it later",
+            )
+
+
+def _statement_span(source: str, index: int) -> Span | None:
+    """From the first to the last token of statement `index` (counting non-empty statements).
+
+    Only an error needs this, so the source is lexed again rather than tracked while parsing.
+    """
+    count, first, last = 0, None, None
+    for token in parser().lex(source):
+        if token.type in ("_NL", "SEMICOLON"):
+            if first is not None:
+                if count == index:
+                    break
+                count, first = count + 1, None
+            continue
+        if first is None:
+            first = token
+        last = token
+    if first is None or last is None:
+        return None
+    return Span(first.line, first.column, first.start_pos, last.end_pos)
 
 
 def parse_expression(source: str) -> Expr:
     """Parse text that must be one expression (an `--at` value, a printed formula)."""
-    program = parse_program(source)
+    program = parse_program(source, unused_is_error=False)
     if len(program.statements) != 1 or isinstance(program.statements[0], Assign):
         raise GradcliError("expected a single expression", source=source)
     return program.statements[0]
@@ -251,6 +331,14 @@ def _syntax_error(source: str, error: UnexpectedInput) -> GradcliError:
         )
     if isinstance(error, UnexpectedCharacters):
         char = source[offset]
+        digit = unicodedata.decimal(char, None)
+        if digit is not None:  # '１' (full-width), '١' (Arabic-Indic): float() would read them
+            return GradcliError(
+                f"unexpected digit {char!r} ({unicodedata.name(char, 'non-ASCII')})",
+                span=_span_at(source, offset),
+                source=source,
+                hint=f"numbers are written with ASCII digits: type '{digit}'",
+            )
         ascii_form = _ASCII_FOR.get(char)
         hint = (
             f"type {ascii_form!r} instead of {char!r}"
@@ -318,3 +406,7 @@ def suggest(name: str, known) -> str | None:
     """The nearest known name, for "did you mean ...?" hints."""
     matches = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--write-tables"]:
+    print(f"wrote {write_tables()}")

@@ -665,6 +665,11 @@ def differentiate(
         values = {name: np.asarray(value, dtype=np.float64) for name, value in variables.items()}
         message = refusal
     graph = build_graph(program, values, names)
+    if not graph.variables:
+        raise GradcliError(
+            "nothing to differentiate: the program has no variables",
+            hint='a derivative needs a variable, as in diff "x^2"; pi, e, inf and nan are constants',
+        )
     wrt_names = tuple(graph.variables) if wrt is None else tuple(dict.fromkeys(wrt))
     for name in wrt_names:
         if name not in graph.variables:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import GradcliError, Span
-from .expr import Array, Assign, Expr, Program
+from .expr import Assign, Expr, Program
+from .ops import CONSTANTS
 from .parse import parse_program
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -51,23 +52,16 @@ def _shifted(error: GradcliError, text: str, offset: int) -> GradcliError:
 
 
 def constant_value(expr: Expr, source: str) -> np.ndarray:
-    """The value of an expression without variables: a number, `pi/4`, or a nested array."""
+    """The value of an expression without variables: a number, `pi/4`, or a nested array.
+
+    Arrays go through the graph builder like any expression: it is iterative (1,200 nested
+    brackets do not recurse) and gives array literals numpy's shapes, or a shape error.
+    """
     from .graph import build_graph, program_names
 
-    if isinstance(expr, Array):
-        items = [constant_value(item, source) for item in expr.items]
-        shapes = {item.shape for item in items}
-        if len(shapes) > 1:
-            raise GradcliError(
-                "the rows of this array have different shapes: " + ", ".join(str(s) for s in sorted(shapes)),
-                span=expr.span,
-                source=source,
-                hint="every row of an array needs the same length",
-            )
-        return np.array(items, dtype=np.float64) if items else np.zeros(0)
     program = Program((expr,), source)
     names = program_names(program)
-    unknown = [name for name in names.free if name not in ("pi", "e")]
+    unknown = [name for name in names.free if name not in CONSTANTS]
     if unknown:
         raise GradcliError(
             f"a value cannot use the name {unknown[0]!r}",
@@ -145,7 +139,7 @@ def _parse_pair(text: str, offset: int, piece: str) -> tuple[str, AtValue]:
             hint=f"write {name}=1, {name}=pi/4 or {name}=[1,2,3]",
         )
     try:
-        program = parse_program(value_text)
+        program = parse_program(value_text, unused_is_error=False)  # "must be one expression" below
         single = len(program.statements) == 1 and not isinstance(program.statements[0], Assign)
         value = constant_value(program.statements[0], value_text) if single else None
     except GradcliError as error:

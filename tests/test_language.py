@@ -180,12 +180,12 @@ def test_newlines_inside_square_brackets_are_whitespace():
 
 
 def test_newline_outside_brackets_separates_statements():
-    """`x\n+1` is two statements (the second, `+1`, is the output), unlike `(x\n+1)`."""
-    assert len(parse_program("x\n+1").statements) == 2
-    data = eval_json("x\n+1", "--at", "x=5")
-    assert data["value"] == 1.0
-    assert data["gradient"] == {"x": 0.0}
-    assert any("does not depend on 'x'" in w for w in data["warnings"]), data["warnings"]
+    """`x\n+1` is two statements, unlike `(x\n+1)`; since the contract's second round the first,
+    whose value nothing uses, is an error (issue 14; tests/test_edges_language.py)."""
+    assert len(parse_program("(x\n+1)").statements) == 1
+    assert len(parse_program("x\n+1", unused_is_error=False).statements) == 2
+    run = run_cli("eval", "x\n+1", "--at", "x=5")
+    assert run.code == 2 and "never used" in run.err, run.err
 
 
 # --------------------------------------------------------------------------------------------

@@ -80,18 +80,16 @@ def graph_command(
 
         gradcli graph "tanh(x1*w1 + x2*w2 + b)" --at x1=2,x2=0,w1=-3,w2=1,b=6.8814 -o neuron.png
     """
-    from ..api import evaluate
-    from ..graph import program_names
+    from ..api import evaluate, outline
     from ..parse import parse_program
     from ..values import parse_at
 
     program = parse_program(read_source(source, file))
     values = parse_at(at or [])
     numbers = bool(values)
-    if not numbers:  # the structure alone: any value will do, none is shown
-        values = {name: 1.0 for name in program_names(program).free if name not in ("pi", "e")}
     chosen = _graph_format(fmt, output)
-    derivation = evaluate(program, values)
+    # Without --at, the structure alone: shapes are unknown, so they cannot be wrong.
+    derivation = evaluate(program, values) if numbers else outline(program)
     if len(derivation.nodes) > BIG_GRAPH and chosen is not GraphFormat.tree:
         sys.stderr.write(
             f"note: the graph has {len(derivation.nodes):,} nodes; the {chosen.value} output is complete, "
