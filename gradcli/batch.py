@@ -386,9 +386,18 @@ class PointsFile:
 
 
 def _number(text: str) -> float:
-    if "_" in text:  # Python's float() reads 1_000; a data file means something else
+    # Python's float() reads 1_000 and any script's digits ('١' is 1.0): a data file means
+    # neither, so only ASCII without '_' is a number.
+    if "_" in text or not text.isascii():
         raise ValueError(text)
     return float(text)
+
+
+def _not_a_number(name: str, cell: str) -> str:
+    if not cell.strip():
+        return f"no value for {name}"
+    ascii_hint = "" if cell.isascii() else " (numbers are written with the ASCII digits 0-9)"
+    return f"{name} is not a number: {cell!r}{ascii_hint}"
 
 
 class CsvPoints(PointsFile):
@@ -462,8 +471,9 @@ class CsvPoints(PointsFile):
         for name, j in index.items():
             cells = [row[j] if j < len(row) else "" for row in rows] if bad else [row[j] for row in rows]
             try:
-                if "_" in "".join(cells):
-                    raise ValueError("_")
+                joined = "".join(cells)
+                if "_" in joined or not joined.isascii():
+                    raise ValueError(joined)
                 columns[name] = np.fromiter(map(float, cells), np.float64, len(cells))
             except ValueError:
                 columns[name] = np.zeros(len(cells))
@@ -472,8 +482,7 @@ class CsvPoints(PointsFile):
                         columns[name][i] = _number(cell)
                     except ValueError:
                         if i not in bad:
-                            reason = f"no value for {name}" if not cell.strip() else f"{name} is not a number"
-                            bad[i] = _Bad(f"{reason}: {cell!r}" if cell.strip() else reason, j)
+                            bad[i] = _Bad(_not_a_number(name, cell), j)
         chunk = Chunk(lines, rows, columns, [])
 
         def text(i: int) -> tuple[str, int, int | None]:
@@ -539,6 +548,8 @@ class JsonlPoints(PointsFile):
             value, end = self._decode(text)
         except ValueError as error:
             raise _Bad(f"not valid JSON: {getattr(error, 'msg', error)}") from None
+        except RecursionError:  # json recurses once per level of nesting
+            raise _Bad("not valid here: arrays or objects nested too deeply") from None
         if end != len(text):
             raise _Bad("more than one JSON value on the line (JSON Lines has one object a line)")
         if type(value) is not dict:

@@ -322,10 +322,10 @@ def _fake_dot(tmp_path: Path, script: str) -> str:
 
 def test_a_graph_too_big_to_draw_is_refused_up_front(monkeypatch):
     monkeypatch.setattr(graphviz.shutil, "which", lambda name: pytest.fail("dot must not be run"))
-    source = "+".join(f"sin(x*{k})" for k in range(1, 2001))  # 8,001 nodes
+    source = "+".join(f"sin(x*{k})" for k in range(1, 2001))  # x, then 4 a term, less one +
     run = run_cli("graph", source, "-F", "svg")
     assert run.code == 2
-    assert "8,001 nodes" in run.err and "--format dot" in run.err and "dot -Tsvg" in run.err
+    assert "8,000 nodes" in run.err and "--format dot" in run.err and "dot -Tsvg" in run.err
 
 
 def test_a_failing_dot_is_exit_2_with_its_message(tmp_path, monkeypatch):
@@ -345,7 +345,7 @@ def test_a_dot_that_runs_too_long_is_stopped(tmp_path, monkeypatch):
     run = run_cli("graph", "x*y", "-F", "png", "-o", str(tmp_path / "g.png"))
     assert time.perf_counter() - started < 10
     assert run.code == 2, run.err
-    assert "did not finish" in run.err and "5 nodes" in run.err and "--format dot" in run.err
+    assert "did not finish" in run.err and "(3 nodes)" in run.err and "--format dot" in run.err
     assert not (tmp_path / "g.png").exists()
 
 
@@ -407,7 +407,7 @@ def test_descend_nan_in_a_data_file_names_the_line_and_column(tmp_path):
     path.write_text("x,y\n1,2\nnan,4\n")
     run = run_cli("descend", "(x*w - y)^2", "--data", str(path), "--params", "w=1")
     assert run.code == 2, run.err
-    assert "line 3 of data.csv" in run.err and "x is not finite" in run.err
+    assert "line 3 of data.csv" in run.err and "x is nan" in run.err
     assert "learning rate" not in run.err
 
 
@@ -429,7 +429,7 @@ def test_descend_nan_start_names_the_parameter():
 def test_an_option_the_command_does_not_take_lists_its_options():
     run = run_cli("check", "x", "--at", "x=1", "-o", "out.txt")
     assert run.code == 2
-    assert "check has no option -o" in run.err
+    assert "no such option for check: -o" in run.err
     assert "--json" in run.err and "--eps" in run.err and "--perturb" in run.err
     assert "unexpected extra" not in run.err
     assert "> out.txt" in run.err  # check prints to stdout: redirect it
@@ -438,7 +438,7 @@ def test_an_option_the_command_does_not_take_lists_its_options():
 def test_an_unknown_option_lists_the_options():
     run = run_cli("eval", "x", "--at", "x=1", "--bogus")
     assert run.code == 2
-    assert "eval has no option --bogus" in run.err and "--wrt" in run.err and "--format" in run.err
+    assert "no such option for eval: --bogus" in run.err and "--wrt" in run.err and "--format" in run.err
 
 
 def test_an_expression_starting_with_minus_still_works():

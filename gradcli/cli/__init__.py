@@ -148,7 +148,7 @@ def usage_message(error: typer.TyperException, args: list[str]) -> str:
     name = ctx.command_path.removeprefix("gradcli ")
     options = [param.opts + param.secondary_opts for param in ctx.command.params]
     listed = ", ".join("/".join(names) for names in options if names and names[0].startswith("-"))
-    lines = [f"error: {name} has no option {option}", f"hint: {name} takes {listed}, and --help"]
+    lines = [f"error: no such option for {name}: {option}", f"hint: {name} takes {listed}, and --help"]
     if option in ("-o", "--output"):
         following = args[args.index(option) + 1] if args.count(option) and args[-1] != option else "FILE"
         lines.append(f"hint: {name} prints to standard output: save it with > {following}")

@@ -198,7 +198,8 @@ def emit(document: str | bytes | None, output: Path | None, file: Path | None = 
 
 # Options whose values are NAME=VALUE bindings: a space in them is the usual slip.
 _BINDING_OPTIONS = ("--at", "-a", "--data", "--params", "--predict")
-_SPACED_BINDING = re.compile(r"\s+(?=[A-Za-z_]\w*\s*=(?!=))")  # "x=2 y=3": a space before `name=`
+# "x=2 y=3": a space between a value and the next `name=` (not after a comma, as in "x=2, y=3")
+_SPACED_BINDING = re.compile(r"(?<=[^\s,])\s+(?=[A-Za-z_]\w*\s*=(?!=))")
 
 
 def check_binding_spaces(args: list[str]) -> None:

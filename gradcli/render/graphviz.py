@@ -39,7 +39,7 @@ def check_size(nodes: int, fmt: str) -> None:
     if nodes > MAX_NODES:
         raise GradcliError(
             f"the graph has {nodes:,} nodes: too big for an {fmt.upper()} picture "
-            f"(Graphviz takes minutes above {MAX_NODES:,})",
+            f"(Graphviz's layout time grows steeply: past {MAX_NODES:,} nodes, tens of seconds to minutes)",
             hint=_draw_it_yourself(fmt),
         )
 
