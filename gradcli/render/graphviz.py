@@ -2,9 +2,11 @@
 
 dot's layout time grows much faster than the graph: measured here (Graphviz 2.43, one core of a
 shared 2-core machine) on the record-and-circle graphs gradcli draws, 500 nodes took 0.1 s,
-1,000 0.3 s, 2,000 1.1 s, 4,000 6 s and 8,000 38 s (a 9,000-node SVG ran 300 s). Above
-MAX_NODES a picture is refused up front, with the way to draw it anyway; below, dot runs with
-a timeout scaled by the size, so a slow machine stops in seconds and says why.
+1,000 0.3 s, 2,000 1.1 s, 4,000 6 s and 8,000 38 s (a 9,000-node SVG ran 300 s). The shape
+matters as much as the size: a 377-node chain (`c = c*w + 1` repeated, every stage reading w)
+did not finish in 400 s. So above MAX_NODES a picture is refused up front, with the way to draw
+it anyway, and below it dot runs with a timeout scaled by the size (14 s for that chain), so
+it stops in seconds and says why.
 """
 
 from __future__ import annotations
