@@ -14,12 +14,15 @@ row (a missing value, something that is not a number) is an error that names its
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -383,9 +386,18 @@ class PointsFile:
 
 
 def _number(text: str) -> float:
-    if "_" in text:  # Python's float() reads 1_000; a data file means something else
+    # Python's float() reads 1_000 and any script's digits ('١' is 1.0): a data file means
+    # neither, so only ASCII without '_' is a number.
+    if "_" in text or not text.isascii():
         raise ValueError(text)
     return float(text)
+
+
+def _not_a_number(name: str, cell: str) -> str:
+    if not cell.strip():
+        return f"no value for {name}"
+    ascii_hint = "" if cell.isascii() else " (numbers are written with the ASCII digits 0-9)"
+    return f"{name} is not a number: {cell!r}{ascii_hint}"
 
 
 class CsvPoints(PointsFile):
@@ -459,8 +471,9 @@ class CsvPoints(PointsFile):
         for name, j in index.items():
             cells = [row[j] if j < len(row) else "" for row in rows] if bad else [row[j] for row in rows]
             try:
-                if "_" in "".join(cells):
-                    raise ValueError("_")
+                joined = "".join(cells)
+                if "_" in joined or not joined.isascii():
+                    raise ValueError(joined)
                 columns[name] = np.fromiter(map(float, cells), np.float64, len(cells))
             except ValueError:
                 columns[name] = np.zeros(len(cells))
@@ -469,8 +482,7 @@ class CsvPoints(PointsFile):
                         columns[name][i] = _number(cell)
                     except ValueError:
                         if i not in bad:
-                            reason = f"no value for {name}" if not cell.strip() else f"{name} is not a number"
-                            bad[i] = _Bad(f"{reason}: {cell!r}" if cell.strip() else reason, j)
+                            bad[i] = _Bad(_not_a_number(name, cell), j)
         chunk = Chunk(lines, rows, columns, [])
 
         def text(i: int) -> tuple[str, int, int | None]:
@@ -536,6 +548,8 @@ class JsonlPoints(PointsFile):
             value, end = self._decode(text)
         except ValueError as error:
             raise _Bad(f"not valid JSON: {getattr(error, 'msg', error)}") from None
+        except RecursionError:  # json recurses once per level of nesting
+            raise _Bad("not valid here: arrays or objects nested too deeply") from None
         if end != len(text):
             raise _Bad("more than one JSON value on the line (JSON Lines has one object a line)")
         if type(value) is not dict:
@@ -888,6 +902,7 @@ def run_points(
     chunk: int | None = None,
     progress: bool | None = None,
     console=None,
+    program_file: Path | None = None,
 ) -> None:
     """`gradcli eval SOURCE --points FILE`: stream every point's value and gradient to stdout or -o."""
     from .api import _as_array, _no_gc
@@ -907,22 +922,22 @@ def run_points(
             sys.stderr.write(f"note: the program mixes the elements of arrays ({why}): one point at a time\n")
         size = chunk or DEFAULT_CHUNK
         size = min(size, SLOW_CHUNK) if slow else size
-        out = sys.stdout if output is None else _open_output(output)
+        shown = _wants_progress(output) if progress is None else progress
+        bar = _Progress(shown, _size(points), file.label, console)
+        stream = (compiled, file, chosen, bound, from_file, fixed, wrt_names, size, skip_bad, bar)
         try:
-            shown = _wants_progress(output) if progress is None else progress
-            bar = _Progress(shown, _size(points), file.label, console)
-            try:
-                with (
-                    _no_gc()
-                ):  # rows are acyclic lists, freed as they go: no need to scan them again and again
-                    _stream(
-                        compiled, file, chosen, out, bound, from_file, fixed, wrt_names, size, skip_bad, bar
-                    )
-            finally:
-                bar.stop()
+            # rows are acyclic lists, freed as they go: no need for the collector to scan them
+            with _no_gc():
+                if output is None:
+                    _stream(*stream, sys.stdout, "")
+                else:
+                    from .outfile import atomic_output
+
+                    inputs = [("--points", points), ("--file", program_file)]
+                    with atomic_output(output, inputs, newline="") as out:
+                        _stream(*stream, out, f"; {output} not written")
         finally:
-            if out is not sys.stdout:
-                out.close()
+            bar.stop()
     finally:
         file.close()
 
@@ -934,14 +949,10 @@ def _size(path: str) -> int | None:
         return None
 
 
-def _open_output(output: Path):
-    try:
-        return open(output, "w", encoding="utf-8", newline="")
-    except OSError as error:
-        raise GradcliError(f"cannot write {output}: {error.strerror or error}") from None
-
-
-def _stream(compiled, file, chosen, out, bound, from_file, fixed, wrt, size, skip_bad, bar) -> None:
+def _stream(
+    compiled, file, chosen, bound, from_file, fixed, wrt, size, skip_bad, bar, out, unwritten
+) -> None:
+    """Every point's line to `out`; `unwritten` says what Ctrl-C leaves unwritten (an -o file)."""
     if chosen == "csv":
         writer: JsonlWriter | CsvWriter = CsvWriter(out, file, wrt)
     else:
@@ -953,16 +964,19 @@ def _stream(compiled, file, chosen, out, bound, from_file, fixed, wrt, size, ski
             results = evaluate_points(compiled, chunk.columns, fixed, wrt, len(chunk))
             if results.errors:
                 results = _drop_failed(file, chunk, results, skip_bad, skipped)
-            writer.write(chunk, results)
-            written += len(chunk)
+            with _whole_rows(out is sys.stdout):
+                writer.write(chunk, results)
+                out.flush()
+                written += len(chunk)
+                last_line = chunk.lines[-1] if chunk.lines else last_line
             non_finite += _non_finite(results) if len(chunk) else 0
-            last_line = chunk.lines[-1] if chunk.lines else last_line
             bar.update(written, file.position())
         out.flush()
     except KeyboardInterrupt:
         out.flush()
         where = f", up to line {last_line} of {file.label}" if last_line else ""
-        sys.stderr.write(f"interrupted: {written:,} points written{where}\n")
+        done = "computed" if unwritten else "written"
+        sys.stderr.write(f"interrupted: {written:,} points {done}{where}{unwritten}\n")
         raise
     except UnicodeDecodeError:
         after = f" (after line {last_line})" if last_line else ""
@@ -970,19 +984,36 @@ def _stream(compiled, file, chosen, out, bound, from_file, fixed, wrt, size, ski
     except BrokenPipeError:
         if out is not sys.stdout:
             raise
-        _silence_stdout()  # `| head` has read enough: stop quietly
+        from .outfile import silence_stdout
+
+        silence_stdout()  # `| head` has read enough: stop quietly
         return
     _summary(file, written, skipped, non_finite)
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so that the interpreter's last flush does not fail again."""
+@contextlib.contextmanager
+def _whole_rows(enabled: bool) -> Iterator[None]:
+    """Hold a Ctrl-C that comes while a chunk's rows go to stdout until they are all written, then
+    raise it: the reader never gets half a row, and the count of rows written stays true.
+
+    Two holds are needed: a Python handler that notes the signal (the default one raises between
+    any two bytecodes), and the signal blocked in this thread, because a write to a pipe cut by
+    the signal (EINTR) loses the rest of its buffer. numpy's threads may still take the signal;
+    the handler then runs here all the same, between bytecodes.
+    """
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, io.UnsupportedOperation):  # not a file descriptor (in tests)
-        pass
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, previous)
+    if held:
+        raise KeyboardInterrupt
 
 
 def _drop_failed(file: PointsFile, chunk: Chunk, results: Results, skip_bad: bool, skipped: list) -> Results:

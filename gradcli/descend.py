@@ -13,6 +13,7 @@ reached, so a caller interrupted mid-epoch (Ctrl-C) can still print them.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -81,6 +82,69 @@ class Epoch:
     last_loss: float | None = None  # batch 1: the last sample's loss (the seed prints it)
     samples: list[Sample] = field(default_factory=list)  # batch 1, report epochs only
     steps: int = 0
+
+
+HISTORY_KEEP = 500  # records kept at each end of a run: the first epochs, the last report epochs
+CURVE_KEEP = 512  # losses kept for the loss curve, evenly spaced over the run
+
+
+class History:
+    """The records a descent keeps, bounded whatever the epoch count (a record with its samples
+    is ~0.84 KB, and `--epochs 10000000` must run in constant memory).
+
+    Kept: every epoch of the first HISTORY_KEEP, then the last HISTORY_KEEP of those --every
+    shows, and the last epoch; `left_out` counts the others. The mean losses are kept for the
+    curve, thinned to every 2nd, 4th, ... epoch when they fill CURVE_KEEP.
+    """
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self.head: list[Epoch] = []
+        self.tail: deque[Epoch] = deque(maxlen=HISTORY_KEEP)
+        self.last: Epoch | None = None
+        self.count = 0
+        self.first_loss: float | None = None
+        self._losses: list[float] = []
+        self._stride = 1
+
+    def append(self, record: Epoch) -> None:
+        self.count += 1
+        self.last = record
+        if self.first_loss is None:
+            self.first_loss = record.loss
+        if len(self.head) < HISTORY_KEEP:
+            self.head.append(record)
+        elif record.epoch % self.every == 0:
+            self.tail.append(record)
+        if (self.count - 1) % self._stride == 0:
+            self._losses.append(record.loss)
+            if len(self._losses) > CURVE_KEEP:
+                self._losses = self._losses[::2]
+                self._stride *= 2
+
+    def __iter__(self) -> Iterator[Epoch]:
+        yield from self.head
+        yield from self.tail
+        past_head = self.count > len(self.head)
+        if self.last is not None and past_head and not (self.tail and self.tail[-1] is self.last):
+            yield self.last
+
+    @property
+    def left_out(self) -> int:
+        """Epochs whose records were not kept."""
+        return self.count - sum(1 for _ in self)
+
+    @property
+    def rows_left_out(self) -> int:
+        """Epochs --every shows whose records were not kept."""
+        shown = (self.count - 1) // self.every + 1 if self.count else 0
+        return shown - sum(1 for record in self if record.epoch % self.every == 0)
+
+    def losses(self) -> list[float]:
+        """The mean losses for the curve: every epoch's, or evenly thinned, the last one included."""
+        if self.last is not None and (self.count - 1) % self._stride:
+            return [*self._losses, self.last.loss]
+        return list(self._losses)
 
 
 class Diverged(Exception):
@@ -274,6 +338,7 @@ def read_data(
                     f"--data gives {name} one number, not one value per sample",
                     hint=f"give a list, e.g. --data {name}=[1,2,3] (parameters go in --params)",
                 )
+            check_finite(array, lambda index, name=name: f"--data {name}{index_text(index)}")
             columns[name] = array
         lengths = {name: len(column) for name, column in columns.items()}
         if len(set(lengths.values())) > 1:
@@ -291,7 +356,9 @@ def read_data(
         parts: dict[str, list[np.ndarray]] = {name: [] for name in needed}
         for chunk in file.chunks(needed, DEFAULT_CHUNK, skip_bad):
             for name in needed:
-                parts[name].append(_stacked(chunk.columns[name], len(chunk)))
+                column = _stacked(chunk.columns[name], len(chunk))
+                check_finite(column, lambda i, name=name, lines=chunk.lines: _where(file, lines, i, name))
+                parts[name].append(column)
         columns = {}
         for name, pieces in parts.items():
             pieces = [piece for piece in pieces if len(piece)]
@@ -306,3 +373,25 @@ def read_data(
         raise GradcliError(f"{file.label} is not UTF-8 text", hint="save the file as UTF-8") from None
     finally:
         file.close()
+
+
+def index_text(index: tuple[int, ...]) -> str:
+    return f"[{', '.join(map(str, index))}]" if index else ""
+
+
+def _where(file, lines: list[int], index: tuple[int, ...], name: str) -> str:
+    """`line 3 of data.csv: x` (`x[1]` for an element of an array value)."""
+    return f"line {lines[index[0]]} of {file.label}: {name}{index_text(index[1:])}"
+
+
+def check_finite(value, what: Callable[[tuple[int, ...]], str], hint: str | None = None) -> None:
+    """An error naming the first element that is inf or nan (`what(index)` says where it is):
+    descent from it can only "diverge at epoch 0", which would send the user to the learning rate."""
+    array = np.asarray(value, dtype=np.float64)
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        index = tuple(int(i) for i in bad[0])
+        raise GradcliError(
+            f"{what(index)} is {_non_finite(array[index])}: gradient descent needs finite numbers",
+            hint=hint or "fix or drop that value",
+        )

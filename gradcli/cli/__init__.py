@@ -7,13 +7,15 @@ a module of its own (cmd_*.py) registering itself on the one Typer app of common
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import typer
 
 from ..errors import GradcliError
+from ..outfile import silence_stdout
 from . import cmd_check, cmd_demo, cmd_descend, cmd_diff, cmd_eval, cmd_graph, cmd_hessian  # noqa: F401  (registers the commands)
-from .common import app
+from .common import app, check_binding_spaces
 
 __all__ = ["app", "main", "run"]
 
@@ -43,18 +45,20 @@ def _source_first(args: list[str], command) -> list[str]:
             names = param.opts + param.secondary_opts
             (flags if param.is_flag else takes_value).update(names)
     flags.update(("-h", "--help"))
-    rest, moved, skip = [], None, False
+    rest, moved, skip, has_source = [], None, False, False
     for arg in args[1:]:
         if skip:
             rest.append(arg)
             skip = False
             continue
+        # Once SOURCE is given, an unknown `-o` is a mistyped option, not a second expression.
+        has_source = has_source or not arg.startswith("-") or arg == "-"
         name = arg.split("=", 1)[0]
         if arg in takes_value:
             skip = True
         known = name in takes_value or name in flags or (arg[:2] in takes_value and not arg.startswith("--"))
         looks_like_expression = arg.startswith("-") and not arg.startswith("--") and arg != "-"
-        if looks_like_expression and not known and moved is None:
+        if looks_like_expression and not known and moved is None and not has_source:
             moved = arg
             continue
         rest.append(arg)
@@ -66,9 +70,41 @@ def _source_first(args: list[str], command) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """The console script. Returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _dispatch(args)
+        sys.stdout.flush()  # here, not at exit, so that a closed or full stdout is caught below
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
+    except SystemExit as stop:
+        # Click answers EPIPE with sys.exit(1), raised while handling the BrokenPipeError.
+        if isinstance(stop.__context__, BrokenPipeError):
+            return _stdout_closed()
+        raise
+    except OSError as error:
+        if error.errno not in _FULL:
+            raise
+        silence_stdout()  # drop what is buffered, or the interpreter's last flush fails again
+        sys.stderr.write(f"error: cannot write to standard output: {error.strerror}\n")
+        return 2
+
+
+# Errors of a write to standard output that are the machine's, not gradcli's: a full disk or quota.
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _stdout_closed() -> int:
+    """`gradcli ... | head`: the reader has what it wanted. Stop quietly with 0 (the Python docs'
+    SIGPIPE note: point stdout at devnull, so the interpreter's last flush does not fail again)."""
+    silence_stdout()
+    return 0
+
+
+def _dispatch(args: list[str]) -> int:
     command = typer.main.get_command(app)
     debug = "--debug" in args
     try:
+        check_binding_spaces(args)
         code = command.main(_source_first(args, command), prog_name="gradcli", standalone_mode=False)
         # Without standalone mode, Click returns the code of a typer.Exit raised in a command.
         return code if isinstance(code, int) else 0
@@ -79,20 +115,44 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("interrupted\n")
         return 130
     except typer.TyperException as error:  # Click's usage errors (typer 0.28 vendors Click)
-        ctx = getattr(error, "ctx", None)
-        where = f"{ctx.command_path} --help" if ctx is not None else "gradcli --help"
-        sys.stderr.write(f"error: {error.format_message()}\nhint: see '{where}'\n")
+        sys.stderr.write(usage_message(error, args) + "\n")
         return 2
     except BrokenPipeError:
-        return 0
-    except Exception as error:  # a bug: say so plainly, trace only on request
-        if debug:
+        raise
+    except OSError as error:
+        if error.errno in _FULL:
             raise
-        sys.stderr.write(
-            f"internal error: {type(error).__name__}: {error}\n"
-            "this is a bug in gradcli; run again with --debug for the traceback and report it\n"
-        )
-        return 1
+        return _bug(error, debug)
+    except Exception as error:
+        return _bug(error, debug)
+
+
+def _bug(error: Exception, debug: bool) -> int:
+    """Anything else is a bug: say so plainly, the traceback only on request."""
+    if debug:
+        raise error
+    sys.stderr.write(
+        f"internal error: {type(error).__name__}: {error}\n"
+        "this is a bug in gradcli; run again with --debug for the traceback and report it\n"
+    )
+    return 1
+
+
+def usage_message(error: typer.TyperException, args: list[str]) -> str:
+    """Click's usage error in gradcli's words; an unknown option lists the command's options."""
+    ctx = getattr(error, "ctx", None)
+    where = f"{ctx.command_path} --help" if ctx is not None else "gradcli --help"
+    option = getattr(error, "option_name", None)
+    if ctx is None or option is None or not hasattr(error, "possibilities"):  # not NoSuchOption
+        return f"error: {error.format_message()}\nhint: see '{where}'"
+    name = ctx.command_path.removeprefix("gradcli ")
+    options = [param.opts + param.secondary_opts for param in ctx.command.params]
+    listed = ", ".join("/".join(names) for names in options if names and names[0].startswith("-"))
+    lines = [f"error: no such option for {name}: {option}", f"hint: {name} takes {listed}, and --help"]
+    if option in ("-o", "--output"):
+        following = args[args.index(option) + 1] if args.count(option) and args[-1] != option else "FILE"
+        lines.append(f"hint: {name} prints to standard output: save it with > {following}")
+    return "\n".join(lines)
 
 
 def run() -> None:

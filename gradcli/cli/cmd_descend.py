@@ -102,7 +102,8 @@ def descend_command(
     predictor = _predictor(compiled, model, _parse(predict, "--predict"), start, columns) if predict else None
 
     trainer = gd.Trainer(compiled, columns, start, lr=lr, batch=size, optimizer=optimizer, every=every)
-    report = renderer.Report(compiled.source, trainer.params, [], every, size, optimizer, lr, epochs, n)
+    history = gd.History(every)
+    report = renderer.Report(compiled.source, trainer.params, history, every, size, optimizer, lr, epochs, n)
     code = 0
     bar = _Bar(epochs)
     try:
@@ -121,11 +122,10 @@ def descend_command(
         bar.stop()
     report.params = trainer.params
     if code == 0:
-        losses = [record.loss for record in report.history]
-        if len(losses) > 1 and losses[-1] > losses[0]:
+        first, last = history.first_loss, history.last.loss if history.last else None
+        if history.count > 1 and last > first:
             report.warnings.append(
-                f"the mean loss grew from {losses[0]:.6g} to {losses[-1]:.6g}: "
-                "the learning rate may be too large"
+                f"the mean loss grew from {first:.6g} to {last:.6g}: the learning rate may be too large"
             )
         if predictor is not None:
             report.prediction = predictor(trainer.params, report.warnings)
@@ -218,7 +218,13 @@ def _params(given: dict, variables: tuple[str, ...], source: str) -> dict:
                 label="--params",
                 hint=f"the loss reads {reads}",
             )
-    return {name: np.array(value.value, dtype=np.float64) for name, value in given.items()}
+    start = {name: np.array(value.value, dtype=np.float64) for name, value in given.items()}
+    from ..descend import check_finite, index_text
+
+    for name, value in start.items():
+        where = lambda index, name=name: f"--params {name}{index_text(index)}"  # noqa: E731
+        check_finite(value, where, hint="start from a finite value")
+    return start
 
 
 def _check_data(compiled, columns: dict, where: str, start: dict, inline: bool) -> None:

@@ -89,4 +89,4 @@ def diff_command(
             import sys
 
             sys.stderr.write("".join(f"warning: {w}\n" for w in result.warnings))
-    emit(document, output)
+    emit(document, output, file)

@@ -130,6 +130,7 @@ def eval_command(
             output=output,
             skip_bad=skip_bad,
             chunk=chunk,
+            program_file=file,
         )
         return
     text = read_source(source, file)
@@ -139,7 +140,7 @@ def eval_command(
     if output is not None and chosen is Format.rich:
         chosen = Format.text
     document = render(derivation, chosen, digits=digits, brief=brief, standalone=standalone, paths=paths)
-    emit(document, output)
+    emit(document, output, file)
 
 
 def _check_points_options(points, source, fmt, json_flag, skip_bad, chunk, paths, standalone) -> None:

@@ -18,7 +18,6 @@ from .common import (
     SourceArg,
     app,
     emit,
-    emit_bytes,
     format_from_suffix,
     read_source,
 )
@@ -90,6 +89,10 @@ def graph_command(
     chosen = _graph_format(fmt, output)
     # Without --at, the structure alone: shapes are unknown, so they cannot be wrong.
     derivation = evaluate(program, values) if numbers else outline(program)
+    if chosen in (GraphFormat.svg, GraphFormat.png):
+        from ..render.graphviz import check_size
+
+        check_size(len(derivation.nodes), chosen.value)
     if len(derivation.nodes) > BIG_GRAPH and chosen is not GraphFormat.tree:
         sys.stderr.write(
             f"note: the graph has {len(derivation.nodes):,} nodes; the {chosen.value} output is complete, "
@@ -105,28 +108,23 @@ def graph_command(
 
         console = Console(record=True, width=100, file=open(os.devnull, "w"), color_system=None)  # noqa: SIM115
         tree.print_tree(derivation, digits=digits, numbers=numbers, console=console)
-        emit(console.export_text(), output)
+        emit(console.export_text(), output, file)
         return
     if chosen is GraphFormat.mermaid:
         from ..render import mermaid
 
-        emit(mermaid.render(derivation, digits=digits, numbers=numbers), output)
+        emit(mermaid.render(derivation, digits=digits, numbers=numbers), output, file)
         return
     from ..render import dot
 
     dot_text = dot.render(derivation, digits=digits, numbers=numbers)
     if chosen is GraphFormat.dot:
-        emit(dot_text, output)
+        emit(dot_text, output, file)
         return
-    from ..render.graphviz import to_image
-
-    image = to_image(dot_text, chosen.value)
-    if output is not None:
-        emit_bytes(image, output)
-    elif chosen is GraphFormat.png and sys.stdout.isatty():
+    if chosen is GraphFormat.png and output is None and sys.stdout.isatty():
         raise GradcliError(
             "a PNG is binary and would garble the terminal", hint="write it to a file: -o graph.png"
         )
-    else:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(image)
+    from ..render.graphviz import to_image
+
+    emit(to_image(dot_text, chosen.value, len(derivation.nodes)), output, file)

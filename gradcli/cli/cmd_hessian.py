@@ -82,4 +82,4 @@ def hessian_command(
     else:
         result.print_rich(digits)
         return
-    emit(document, output)
+    emit(document, output, file)

@@ -3,6 +3,7 @@ writing documents. Each command lives in a module of its own (cmd_*.py)."""
 
 from __future__ import annotations
 
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -178,23 +179,73 @@ def render(
     return None
 
 
-def emit(document: str | None, output: Path | None) -> None:
+def emit(document: str | bytes | None, output: Path | None, file: Path | None = None) -> None:
+    """The document to stdout, or to -o FILE through the atomic writer, which refuses to overwrite
+    the program file (`file`, from -f) it was read from."""
     if document is None:
         return
     if output is None:
-        sys.stdout.write(document)
+        if isinstance(document, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(document)
+        else:
+            sys.stdout.write(document)
         return
-    try:
-        output.write_text(document, encoding="utf-8")
-    except OSError as error:
-        raise GradcliError(f"cannot write {output}: {error.strerror or error}") from None
+    from ..outfile import write_output
+
+    write_output(document, output, inputs=[("--file", file)])
 
 
-def emit_bytes(data: bytes, output: Path) -> None:
-    try:
-        output.write_bytes(data)
-    except OSError as error:
-        raise GradcliError(f"cannot write {output}: {error.strerror or error}") from None
+# Options whose values are NAME=VALUE bindings: a space in them is the usual slip.
+_BINDING_OPTIONS = ("--at", "-a", "--data", "--params", "--predict")
+# "x=2 y=3": a space between a value and the next `name=` (not after a comma, as in "x=2, y=3")
+_SPACED_BINDING = re.compile(r"(?<=[^\s,])\s+(?=[A-Za-z_]\w*\s*=(?!=))")
+
+
+def check_binding_spaces(args: list[str]) -> None:
+    """`--at x = 2` (the shell splits it into x, =, 2) and `--at "x=2 y=3"` get a hint about the
+    syntax, before Click's "unexpected extra argument" or the parser's "write 2*y" do."""
+    for i, option in enumerate(args[:-1]):
+        if option == "--":
+            return
+        if option not in _BINDING_OPTIONS:
+            continue
+        value, following = args[i + 1], args[i + 2 : i + 4]
+        split = _split_binding(value, following)
+        if split is not None:
+            raise GradcliError(
+                f"{option} {' '.join([value, *following[: split[1]]])}: the shell splits at spaces, "
+                f"so {option} gets only {value!r}",
+                hint=f"write each binding without spaces: {option} {split[0]} "
+                f"(several: {option} x=2,y=3, commas inside [...] belong to the array)",
+            )
+        spaced = _SPACED_BINDING.search(value)
+        if spaced is not None:
+            from ..errors import Span
+
+            start, end = spaced.span()
+            raise GradcliError(
+                "bindings are separated by commas, not spaces",
+                span=Span(1, start + 1, start, end),
+                source=value,
+                label=option,
+                hint=f"{option} {_SPACED_BINDING.sub(',', value.strip())}",
+            )
+
+
+def _split_binding(value: str, following: list[str]) -> tuple[str, int] | None:
+    """For `x = 2`, `x =2` and `x= 2` as separate arguments: the binding meant and how many of the
+    following arguments belong to it; None when the value is not split."""
+    if "=" not in value and following and following[0].startswith("="):
+        rest = following[0][1:]
+        if rest:
+            return f"{value.strip()}={rest}", 1
+        if len(following) > 1:
+            return f"{value.strip()}={following[1]}", 2
+        return None
+    if value.endswith("=") and value.count("=") == 1 and following and not following[0].startswith("-"):
+        return f"{value.strip()}{following[0]}", 1
+    return None
 
 
 def _version(value: bool) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..descend import Epoch
+from ..descend import HISTORY_KEEP, History
 from .json import plain
 from .numbers import format_number, format_value
 
@@ -24,7 +24,7 @@ class Report:
 
     source: str
     params: dict[str, np.ndarray]  # the parameters reached
-    history: list[Epoch]
+    history: History  # bounded: the first epochs, the last report epochs
     every: int
     batch: int | None  # None: all
     optimizer: str
@@ -140,13 +140,19 @@ def sparkline(losses: list[float], width: int = CURVE_WIDTH) -> tuple[str, bool]
 def summary(report: Report, digits: int) -> str:
     """The loss curve, the parameters reached, the prediction."""
     lines = []
-    losses = [record.loss for record in report.history]
+    losses = report.history.losses()
     if losses:
         curve, log = sparkline(losses)
         first, last = format_number(losses[0], 4), format_number(losses[-1], 4)
-        span = f"epochs 0–{report.history[-1].epoch}" if len(losses) > 1 else "epoch 0"
+        span = f"epochs 0–{report.history.last.epoch}" if len(losses) > 1 else "epoch 0"
         scale = ", log scale" if log else ""
         lines.append(f"loss  {curve}  {first} → {last}  (mean loss, {span}{scale})")
+    left_out = report.history.rows_left_out
+    if left_out:
+        lines.append(
+            f"note: {left_out:,} rows left out: the table shows the first {HISTORY_KEEP:,} epochs and "
+            f"the last {HISTORY_KEEP:,} rows (a larger --every shows fewer, further apart)"
+        )
     reached = "parameters reached" if report.status != "done" else "parameters"
     lines.append(
         f"{reached}: " + ", ".join(f"{n} = {format_value(v, digits)}" for n, v in report.params.items())
@@ -164,7 +170,9 @@ def _params(params: dict[str, np.ndarray]) -> dict:
 
 
 def to_json(report: Report) -> str:
-    """One strict JSON object: params, history (every epoch), prediction, warnings."""
+    """One strict JSON object: params, history (every epoch of a run of up to HISTORY_KEEP
+    epochs; of a longer one the first epochs and the last report epochs, with `history_left_out`
+    counting the others), prediction, warnings."""
     history = []
     for record in report.history:
         item: dict = {"epoch": record.epoch, "loss": plain(record.loss)}
@@ -198,6 +206,7 @@ def to_json(report: Report) -> str:
         else None,
         "params": _params(report.params),
         "history": history,
+        "history_left_out": report.history.left_out,
         "prediction": prediction,
         "warnings": report.warnings,
     }
