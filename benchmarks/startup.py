@@ -8,8 +8,8 @@ follow two untimed warm-up rounds.
 Conditions, printed again with the figures:
 - Bytecode is cached (in a private PYTHONPYCACHEPREFIX), as after `pip install`, even where the
   environment sets PYTHONDONTWRITEBYTECODE; the inherited environment gets a line of its own.
-- The LALR tables are cached (in a private XDG_CACHE_HOME, built by the warm-up); a cold run, which
-  builds and writes them, is timed apart, each repetition with a fresh empty cache folder.
+- The LALR tables are read from the JSON file shipped beside the grammar (grammars/expr.tables.json):
+  nothing is built or written at run time, so there is no cold first run to time apart.
 
     python benchmarks/startup.py [--quick]
 """
@@ -77,7 +77,7 @@ PHASE_NAMES = [
     "import numpy",
     "import lark",
     "import gradcli's engine (api, graph, ops, parse, values)",
-    "gradcli.parse.parser(): LALR tables from the cache",
+    "gradcli.parse.parser(): LALR tables from the shipped JSON",
     "cli.main(): parse, evaluate, backprop, JSON",
 ]
 
@@ -129,7 +129,7 @@ def cases(inherited_differs: bool) -> list[Case]:
 
 
 def measure(found: list[Case], envs: dict[str, dict[str, str]], repeat: int) -> None:
-    for _ in range(2):  # warm-up: fills the bytecode and LALR caches, then runs warm
+    for _ in range(2):  # warm-up: fills the bytecode cache, then runs warm
         for case in found:
             _, done = run(case.argv, envs[case.env])
             if done.returncode != 0:
@@ -176,27 +176,6 @@ def report(found: list[Case], floor: float, bare: float) -> None:
             f"target  {case.label.strip()}: {ratio:.2f}x the floor, target <= {case.target}x: "
             f"{verdict(ratio <= case.target)}"
         )
-    print()
-
-
-def cold_lalr(env: dict[str, str], warm: float, floor: float, repeat: int, workdir: Path) -> None:
-    times = []
-    for k in range(repeat):
-        cold = {**env, "XDG_CACHE_HOME": str(workdir / f"cold-{k}")}
-        elapsed, done = run(gradcli(*BRIEF_JSON), cold)
-        if done.returncode != 0:
-            print(f"cold run failed: exit {done.returncode}\n")
-            return
-        times.append(elapsed)
-    built = sorted((workdir / "cold-0" / "gradcli").glob("*"))
-    t = median(times)
-    print(f"## Cold LALR cache: eval --brief --json with an empty cache folder, {repeat} runs")
-    print(
-        f"cold {seconds(t)} ({t / floor:.2f}x the floor), warm {seconds(warm)}: "
-        f"building and writing the tables costs {(t - warm) * 1e3:+.0f} ms, once per user and version"
-    )
-    for path in built:
-        print(f"  wrote {path.name} ({path.stat().st_size:,} bytes)")
     print()
 
 
@@ -279,8 +258,7 @@ def main() -> int:
         workdir = Path(tmp)
         warm = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         warm["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
-        warm["XDG_CACHE_HOME"] = str(workdir / "cache")
-        inherited = {**os.environ, "XDG_CACHE_HOME": str(workdir / "cache")}
+        inherited = dict(os.environ)
         inherited_differs = "PYTHONDONTWRITEBYTECODE" in os.environ
         found = cases(inherited_differs)
         measure(found, {"warm": warm, "inherited": inherited}, repeat)
@@ -288,7 +266,7 @@ def main() -> int:
         bare = median(found[0].times)
         print(f"## Whole process, median of {repeat} runs each, round-robin after 2 warm-up rounds")
         print(f'expression: "{EXPRESSION}" --at {AT}')
-        print("bytecode cached (PYTHONPYCACHEPREFIX), LALR tables cached (XDG_CACHE_HOME), both private")
+        print("bytecode cached (PYTHONPYCACHEPREFIX, private), LALR tables from the shipped JSON")
         if inherited_differs:
             print(
                 "inherited env: PYTHONDONTWRITEBYTECODE=1 as set here, so gradcli's own modules (an "
@@ -298,7 +276,6 @@ def main() -> int:
         report(found, floor, bare)
         brief = next(case for case in found if case.label == "gradcli eval --brief --json")
         if brief.failure is None:
-            cold_lalr(warm, median(brief.times), floor, 3 if args.quick else 7, workdir)
             phases(warm, bare, 3 if args.quick else 9)
             import_times(warm, 3 if args.quick else 7)
     print(f"load at the end (this benchmark included): {load()}")
