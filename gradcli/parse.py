@@ -394,8 +394,12 @@ def _syntax_error(source: str, error: UnexpectedInput) -> GradcliError:
             )
     expected = _expected_words(error.expected)
     word = repr(text) if token.type == "POW" else _TERMINAL_WORDS.get(token.type, repr(text))  # '**' as typed
+    if token.type in ("_NL", "$END"):  # "unexpected a new line" reads wrong: say what ended early
+        message = f"the {'line' if token.type == '_NL' else 'input'} ends before the expression does"
+    else:
+        message = f"unexpected {word}" + (f" {text!r}" if token.type in ("NAME", "NUMBER") else "")
     return GradcliError(
-        f"unexpected {word}" + (f" {text!r}" if token.type in ("NAME", "NUMBER") else ""),
+        message,
         span=span,
         source=source,
         hint=f"expected {expected} here" if expected else None,

@@ -351,3 +351,10 @@ def test_empty_array_value_is_not_a_crash():
     assert "Traceback" not in run.err
     data = run.json()
     assert data["value"] == [] and data["gradient"] == {"x": []}
+
+
+def test_a_line_that_ends_early_says_so_in_plain_words():
+    run = run_cli("eval", "-", "--at", "x=1,y=2", stdin="x +\ny")
+    assert run.code == 2
+    assert "the line ends before the expression does" in run.err
+    assert "unexpected a new line" not in run.err
