@@ -209,7 +209,7 @@ def emit(document: str | bytes | None, output: Path | None, file: Path | None = 
         else:
             sys.stdout.write(document)
         return
-    from ..outfile import write_output
+    from .outfile import write_output
 
     write_output(document, output, inputs=[("--file", file)])
 

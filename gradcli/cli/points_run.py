@@ -131,7 +131,7 @@ def run_points(
                 if output is None:
                     _stream(run, sys.stdout, "")
                 else:
-                    from ..outfile import atomic_output
+                    from .outfile import atomic_output
 
                     inputs = [("--points", points), ("--file", program_file)]
                     with atomic_output(output, inputs, newline="") as out:
@@ -184,7 +184,7 @@ def _stream(run: _Run, out, unwritten: str) -> None:
     except BrokenPipeError:
         if out is not sys.stdout:
             raise
-        from ..outfile import silence_stdout
+        from .outfile import silence_stdout
 
         silence_stdout()  # `| head` has read enough: stop quietly
         return
