@@ -39,8 +39,10 @@ import numpy as np
 from _common import arguments, median, print_machine, seconds, spread, table, verdict
 
 import gradcli
-from gradcli.api import _no_gc
-from gradcli.batch import DEFAULT_CHUNK, JsonlWriter, evaluate_points, open_points
+from gradcli.gcpause import no_gc
+from gradcli.points.evaluate import DEFAULT_CHUNK, evaluate_points
+from gradcli.points.read import open_points
+from gradcli.points.write import JsonlWriter
 
 SOURCE = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
 VARIABLES = ("w0", "x0", "w1", "x1", "w2")
@@ -69,7 +71,7 @@ def read_all(path: Path):
     points = open_points(str(path))
     chunks = []
     try:
-        with _no_gc():
+        with no_gc():
             for chunk in points.chunks(list(VARIABLES), DEFAULT_CHUNK, skip_bad=False):
                 chunk.records = []  # written already, in the command; only the columns are kept here
                 chunks.append(chunk)
@@ -180,7 +182,7 @@ def main() -> None:
 
         # Writing JSON Lines, apart.
         def write():
-            with open(os.devnull, "w") as out, _no_gc():
+            with open(os.devnull, "w") as out, no_gc():
                 writer = JsonlWriter(out, points, list(VARIABLES), {}, VARIABLES)
                 for chunk, results in zip(chunks, ours, strict=True):
                     writer.write(chunk, results)

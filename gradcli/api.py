@@ -8,68 +8,19 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Mapping
-from contextlib import contextmanager
 
 import numpy as np
 
 from .backprop import backprop, backprop_seeds, needs_grad, seed_chunks
+from .binding import as_array, check_values, wrt_not_a_variable
 from .derivation import Derivation, build_derivation, first_non_finite
 from .errors import GradcliError
 from .expr import Program
+from .gcpause import no_gc
 from .graph import ProgramNames, build_graph, program_names
 from .ops import CONSTANTS
 from .parse import parse_program
-from .values import AtValue
-
-
-def _as_array(name: str, value: object) -> np.ndarray:
-    if isinstance(value, AtValue):
-        return value.value
-    # numpy would read None as nan, "1.5" as 1.5 and True as 1: none is a number the user meant.
-    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
-        raise GradcliError(f"the value of {name!r} is not a number or an array of numbers: {value!r}")
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise GradcliError(
-            f"the value of {name!r} is not a number or an array of numbers: {value!r}"
-        ) from None
-    return array
-
-
-def _located(error: GradcliError, value: object) -> GradcliError:
-    if isinstance(value, AtValue):
-        error.span, error.source, error.label = value.span, value.text, "--at"
-    return error
-
-
-def _check_values(
-    program: Program, names: ProgramNames, values: Mapping[str, object], warnings: list[str]
-) -> None:
-    missing = [n for n in names.free if n not in values and n not in CONSTANTS]
-    if missing:
-        listed = ", ".join(missing)
-        example = ",".join(f"{n}=1" for n in missing)
-        raise GradcliError(
-            f"no value for {listed}" if len(missing) == 1 else f"no values for {listed}",
-            span=names.free[missing[0]],
-            source=program.source,
-            hint=f"give {'it' if len(missing) == 1 else 'them'} with --at, e.g. --at {example}",
-        )
-    for name, value in values.items():
-        if name not in names.free:
-            reads = ", ".join(n for n in names.free if n not in CONSTANTS) or "no variables"
-            raise _located(
-                GradcliError(
-                    f"a value is given for {name!r}, but the program does not read {name!r}",
-                    hint=f"the program reads {reads}",
-                ),
-                value,
-            )
-        if name in CONSTANTS:
-            warnings.append(f"{name!r} is given a value, so it is a variable here, not the constant {name}")
 
 
 def evaluate(
@@ -96,25 +47,12 @@ def evaluate(
         raise GradcliError(
             f"unknown mode {mode!r}", hint="the modes are reverse (backpropagation) and forward"
         )
-    with _no_gc():
+    with no_gc():
         program = parse_program(source) if isinstance(source, str) else source
-        return _evaluate(program, {**(at or {}), **values}, wrt, record_steps, mode=mode)
+        return evaluate_program(program, {**(at or {}), **values}, wrt, record_steps, mode=mode)
 
 
-@contextmanager
-def _no_gc():
-    """Pause the cyclic garbage collector while a big graph is built: it would walk the
-    hundreds of thousands of new (acyclic) objects again and again, for nothing."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _evaluate(
+def evaluate_program(
     program: Program,
     given: dict[str, object],
     wrt: Iterable[str] | None,
@@ -122,18 +60,16 @@ def _evaluate(
     names: ProgramNames | None = None,
     mode: str = "reverse",
 ) -> Derivation:
+    """`evaluate` of a parsed program (`names`: its names, when already known): bind the values,
+    build the graph, differentiate. `Compiled.__call__` calls it without parsing again."""
     warnings: list[str] = []
     names = program_names(program) if names is None else names
-    _check_values(program, names, given, warnings)
-    arrays = {name: _as_array(name, value) for name, value in given.items()}
+    check_values(program, names, given, warnings)
+    arrays = {name: as_array(name, value) for name, value in given.items()}
     wrt_names = tuple(arrays) if wrt is None else tuple(wrt)
     for name in wrt_names:
         if name not in arrays:
-            variables = ", ".join(arrays) or "none"
-            raise GradcliError(
-                f"--wrt names {name!r}, which is not a variable of the program",
-                hint=f"the variables are: {variables}",
-            )
+            raise wrt_not_a_variable(name, arrays)
 
     graph = build_graph(program, arrays, names)
     needs = needs_grad(graph, {graph.variables[name] for name in wrt_names})

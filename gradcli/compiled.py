@@ -26,8 +26,8 @@ from .graph import call_op, program_names, walk
 from .ops import BINARY_OPS, CONSTANTS, OPS, Op
 
 if TYPE_CHECKING:
-    from .batch import Batch
     from .derivation import Derivation
+    from .points.evaluate import Batch
 
 
 def pointwise(op: Op) -> bool:
@@ -92,10 +92,13 @@ class Compiled:
         **values: object,
     ) -> Derivation:
         """Evaluate at one point and backpropagate: exactly `gradcli.evaluate`, minus the parsing."""
-        from .api import _evaluate, _no_gc
+        from .api import evaluate_program
+        from .gcpause import no_gc
 
-        with _no_gc():
-            return _evaluate(self.program, {**(at or {}), **values}, wrt, record_steps, names=self.names)
+        with no_gc():
+            return evaluate_program(
+                self.program, {**(at or {}), **values}, wrt, record_steps, names=self.names
+            )
 
     def batch(
         self,
@@ -115,7 +118,7 @@ class Compiled:
         as one vectorised pass per chunk; programs that mix elements (sum, @, indexing) or take
         array values are evaluated one point at a time, with the same results.
         """
-        from .batch import evaluate_batch
+        from .points.evaluate import evaluate_batch
 
         return evaluate_batch(self, points, at or {}, wrt=wrt, chunk=chunk)
 

@@ -4,7 +4,7 @@ The loop is seed 002's: for each sample in order, the loss and its gradient at t
 parameters, then an update (`w -= lr * grad` for sgd). With a batch of N samples (or all of
 them) the step uses the mean loss and the mean gradient over the batch. The program is parsed
 once (`gradcli.compile`); minibatches of an elementwise program are evaluated in one vectorised
-pass (`gradcli.batch.evaluate_points`).
+pass (`gradcli.points.evaluate.evaluate_points`).
 
 `train` yields one `Epoch` record per epoch; `Trainer.params` always holds the parameters
 reached, so a caller interrupted mid-epoch (Ctrl-C) can still print them.
@@ -169,7 +169,7 @@ def batch_gradients(
 ) -> tuple[np.ndarray, dict]:
     """Every sample's loss (n,) and the mean gradient over the batch: one vectorised pass when the
     program is elementwise over scalar parameters, else one sample at a time."""
-    from .batch import evaluate_points
+    from .points.evaluate import evaluate_points
 
     n = len(next(iter(columns.values())))
     results = evaluate_points(compiled, columns, params, wrt, n)
@@ -348,7 +348,9 @@ def read_data(
                 hint="give every column one value per sample",
             )
         return columns, "--data"
-    from .batch import DEFAULT_CHUNK, _stacked, open_points
+    from .points.columns import stacked
+    from .points.evaluate import DEFAULT_CHUNK
+    from .points.read import open_points
 
     file = open_points(specs[0])
     try:
@@ -356,7 +358,7 @@ def read_data(
         parts: dict[str, list[np.ndarray]] = {name: [] for name in needed}
         for chunk in file.chunks(needed, DEFAULT_CHUNK, skip_bad):
             for name in needed:
-                column = _stacked(chunk.columns[name], len(chunk))
+                column = stacked(chunk.columns[name], len(chunk))
                 check_finite(column, lambda i, name=name, lines=chunk.lines: _where(file, lines, i, name))
                 parts[name].append(column)
         columns = {}

@@ -13,7 +13,7 @@ import pytest
 from conftest import run_cli, run_process
 
 import gradcli
-from gradcli.batch import run_points
+from gradcli.cli.points_run import run_points
 from gradcli.compiled import pointwise
 from gradcli.ops import OPS, partial_of
 
@@ -419,7 +419,7 @@ def test_the_pointwise_ops_work_on_each_element_alone():
 def test_progress_bar_goes_to_stderr_and_leaves_stdout_alone(tmp_path, monkeypatch, capsys):
     from rich.console import Console
 
-    from gradcli import batch
+    from gradcli.cli import points_run as batch
 
     _, _, csv_path, _ = _write_points(tmp_path, SIGMOID, n=50)
     run_points(SIGMOID, str(csv_path), {}, progress=False)

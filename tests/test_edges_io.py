@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from conftest import run_cli, run_process
 
-import gradcli.batch as batch
+import gradcli.cli.points_run as batch
 import gradcli.descend as gd
 from gradcli.compiled import compile
 from gradcli.render import graphviz

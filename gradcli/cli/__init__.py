@@ -13,9 +13,9 @@ import sys
 import typer
 
 from ..errors import GradcliError
-from ..outfile import silence_stdout
 from . import cmd_check, cmd_demo, cmd_descend, cmd_diff, cmd_eval, cmd_graph, cmd_hessian  # noqa: F401  (registers the commands)
 from .common import app, check_binding_spaces
+from .outfile import silence_stdout
 
 __all__ = ["app", "main", "run"]
 

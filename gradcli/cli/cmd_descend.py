@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Annotated, Optional
 
@@ -10,6 +9,7 @@ import typer
 
 from ..errors import GradcliError
 from .common import DebugOpt, FileOpt, SourceArg, app, emit, read_source
+from .progress import ProgressBar, stderr_is_terminal
 
 
 @app.command("descend")
@@ -105,11 +105,11 @@ def descend_command(
     history = gd.History(every)
     report = renderer.Report(compiled.source, trainer.params, history, every, size, optimizer, lr, epochs, n)
     code = 0
-    bar = _Bar(epochs)
+    bar = ProgressBar(stderr_is_terminal(), _epoch_columns, "descend", epochs)
     try:
-        for record in trainer.train(epochs):
+        for done, record in enumerate(trainer.train(epochs), 1):
             report.history.append(record)
-            bar.advance()
+            bar.update(done)
     except gd.Diverged as stop:
         report.status, report.stopped_epoch = "diverged", stop.epoch
         report.stopped = f"diverged at epoch {stop.epoch}: {stop.what}"
@@ -228,7 +228,7 @@ def _params(given: dict, variables: tuple[str, ...], source: str) -> dict:
 
 
 def _check_data(compiled, columns: dict, where: str, start: dict, inline: bool) -> None:
-    from ..batch import _no_value
+    from ..binding import no_value_error
 
     for name in columns:
         if name in start:
@@ -252,7 +252,7 @@ def _check_data(compiled, columns: dict, where: str, start: dict, inline: bool) 
             )
         else:
             hint = f"add a column {missing[0]} to {where}, or learn it with --params {missing[0]}=0"
-        raise _no_value(compiled, missing, hint)
+        raise no_value_error(missing, compiled.names, compiled.source, hint)
     if not columns:
         raise GradcliError(
             "the loss reads no data: every variable is a parameter",
@@ -316,42 +316,8 @@ def _predictor(compiled, model: str | None, at: dict, start: dict, columns: dict
     return predicted
 
 
-class _Bar:
-    """A Rich progress bar on stderr, on a terminal only, once a run takes a while; gone when done."""
+def _epoch_columns(total: int | None) -> list:
+    """`epochs`, the bar, done of total, the time left."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
-    DELAY = 0.5  # seconds before the bar appears: short runs stay quiet
-
-    def __init__(self, total: int) -> None:
-        import time
-
-        self.total, self.done, self.bar, self.clock = total, 0, None, time.perf_counter
-        self.started = self.clock()
-        self.enabled = sys.stderr is not None and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
-
-    def advance(self) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        if self.bar is None:
-            if self.clock() - self.started < self.DELAY:
-                return
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.bar = Progress(
-                TextColumn("epochs"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-                transient=True,
-                redirect_stdout=False,
-                redirect_stderr=False,
-            )
-            self.task = self.bar.add_task("descend", total=self.total)
-            self.bar.start()
-        self.bar.update(self.task, completed=self.done)
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+    return [TextColumn("epochs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]

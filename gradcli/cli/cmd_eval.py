@@ -116,7 +116,7 @@ def eval_command(
 
     wrt_names = wrt_list(wrt)
     if points is not None or skip_bad or chunk is not None or fmt in (Format.jsonl, Format.csv):
-        from ..batch import run_points
+        from .points_run import run_points
 
         _check_points_options(points, source, fmt, json_flag, skip_bad, chunk, paths, standalone)
         values = parse_at(at or [])

@@ -35,7 +35,24 @@ class Format(str, Enum):
     csv = "csv"  # eval --points: one row a point
 
 
-_FORMAT_BY_SUFFIX = {".md": Format.markdown, ".tex": Format.latex, ".json": Format.json, ".txt": Format.text}
+# The one map from a file name's suffix to its format; each command accepts the formats it writes.
+FORMAT_BY_SUFFIX = {
+    ".md": Format.markdown,
+    ".tex": Format.latex,
+    ".json": Format.json,
+    ".txt": Format.text,
+    ".csv": Format.csv,
+    ".jsonl": Format.jsonl,
+    ".ndjson": Format.jsonl,
+}
+
+
+def suffixes(*formats: Format) -> dict[str, Format]:
+    """The suffixes of FORMAT_BY_SUFFIX that name one of `formats`, in its order."""
+    return {suffix: fmt for suffix, fmt in FORMAT_BY_SUFFIX.items() if fmt in formats}
+
+
+_FORMAT_BY_SUFFIX = suffixes(Format.markdown, Format.latex, Format.json, Format.text)
 
 # Options shared by several commands, defined once.
 SourceArg = Annotated[
@@ -74,13 +91,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 FormatT = TypeVar("FormatT")
 
 
-def format_from_suffix(output: Path, by_suffix: dict[str, FormatT]) -> FormatT:
-    """The format a file name asks for (`-o out.md`), or a clear error listing the known ones."""
+def format_from_suffix(output: Path, by_suffix: dict[str, FormatT], hint: str | None = None) -> FormatT:
+    """The format a file name asks for (`-o out.md`), or a clear error listing the known ones
+    (or saying `hint`)."""
     suffix = output.suffix.lower()
     if suffix not in by_suffix:
         raise GradcliError(
             f"cannot tell the format from the file name {output.name!r}",
-            hint=f"use one of {', '.join(by_suffix)}, or say --format",
+            hint=hint or f"use one of {', '.join(by_suffix)}, or say --format",
         )
     return by_suffix[suffix]
 
@@ -191,7 +209,7 @@ def emit(document: str | bytes | None, output: Path | None, file: Path | None = 
         else:
             sys.stdout.write(document)
         return
-    from ..outfile import write_output
+    from .outfile import write_output
 
     write_output(document, output, inputs=[("--file", file)])
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from .errors import GradcliError
+from ..errors import GradcliError
 
 Input = tuple[str, "str | Path | None"]  # (the option that names it, its path)
 

@@ -1,0 +1,380 @@
+"""Reading points files: CSV (a header row of names) or JSON Lines (one object a line), told
+apart by the first line, read in chunks (so memory stays bounded) with the line number of every
+point. `gradcli eval --points` and `gradcli descend --data` both read them here.
+
+A bad row (a missing value, something that is not a number) is an error that names its line,
+unless `skip_bad`, which skips such rows and counts them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..binding import no_value_message
+from ..errors import GradcliError, Span
+from .columns import Column
+
+_SKIP_HINT = "fix the row, or pass --skip-bad to skip bad rows (they are counted on stderr)"
+
+
+class _Bad(Exception):
+    """A row that cannot be a point: the reason, and where in the row (for the caret): a CSV cell's
+    index, or the text to point at."""
+
+    def __init__(self, reason: str, where: int | str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.where = where
+
+
+@dataclass
+class Chunk:
+    """Points read from a file: each point's line, its record as read, the variables' values."""
+
+    lines: list[int]
+    records: list  # CSV: the row's cells (list of str); JSON Lines: the object (dict)
+    columns: dict[str, Column]
+    skipped: list[tuple[int, str]]  # (line, reason) of the bad rows skipped
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def keep(self, indices: list[int]) -> None:
+        """Keep only the points at `indices` (the others are skipped)."""
+        self.lines = [self.lines[i] for i in indices]
+        self.records = [self.records[i] for i in indices]
+        for name, column in self.columns.items():
+            if isinstance(column, np.ndarray):
+                self.columns[name] = column[indices]
+            else:
+                self.columns[name] = [column[i] for i in indices]
+
+
+class PointsFile:
+    """A CSV or JSON Lines file of points, read in chunks. `columns` are the names the file gives:
+    CSV's header, or the keys of the first JSON object."""
+
+    kind: str
+    columns: list[str]
+
+    def __init__(self, stream: io.TextIOBase, label: str, lines: list[str], raw=None) -> None:
+        self.stream, self.label, self.raw = stream, label, raw
+        self.fixed: set[str] = set()
+        self._lines = itertools.chain(lines, stream)
+
+    def position(self) -> int | None:
+        """Bytes read so far (for the progress bar), when the file can tell."""
+        try:
+            return self.raw.tell() if self.raw is not None else None
+        except (OSError, ValueError):
+            return None
+
+    def close(self) -> None:
+        """Close the file (standard input stays open)."""
+        if self.raw is not None:
+            self.stream.close()
+
+    def bad_row(
+        self, line: int, text: str, start: int = 0, width: int | None = None, *, reason: str
+    ) -> GradcliError:
+        """`line 4 of points.csv: x is not a number: 'abc'`, with the row and a caret under the cell."""
+        width = len(text) if width is None else width
+        span = Span(line, start + 1, start, start + max(width, 1))
+        return GradcliError(
+            f"line {line} of {self.label}: {reason}",
+            span=span,
+            source="\n" * (line - 1) + text,  # the caret printer finds the line by its number
+            hint=_SKIP_HINT,
+            label=self.label,
+        )
+
+    def chunks(self, needed: list[str], size: int, skip_bad: bool) -> Iterator[Chunk]:
+        """The points in chunks of `size`, with the values of the `needed` variables parsed."""
+        raise NotImplementedError
+
+    def _settle(self, chunk: Chunk, bad: dict[int, _Bad], skip_bad: bool, text) -> Chunk:
+        """Raise for the first bad row (`text(i)`: row i as written, and where its bad cell is), or
+        (skip_bad) drop them all and note them."""
+        if not bad:
+            return chunk
+        if not skip_bad:
+            i = min(bad)
+            raise self.bad_row(chunk.lines[i], *text(i), reason=bad[i].reason)
+        chunk.skipped = [(chunk.lines[i], bad[i].reason) for i in sorted(bad)]
+        chunk.keep([i for i in range(len(chunk)) if i not in bad])
+        return chunk
+
+
+def _number(text: str) -> float:
+    # Python's float() reads 1_000 and any script's digits ('١' is 1.0): a data file means
+    # neither, so only ASCII without '_' is a number.
+    if "_" in text or not text.isascii():
+        raise ValueError(text)
+    return float(text)
+
+
+def _not_a_number(name: str, cell: str) -> str:
+    if not cell.strip():
+        return no_value_message([name])
+    ascii_hint = "" if cell.isascii() else " (numbers are written with the ASCII digits 0-9)"
+    return f"{name} is not a number: {cell!r}{ascii_hint}"
+
+
+class CsvPoints(PointsFile):
+    kind = "csv"
+
+    def __init__(self, stream, label, lines, raw=None) -> None:
+        super().__init__(stream, label, lines, raw)
+        self.reader = csv.reader(self._lines)
+        try:
+            header = next((row for row in self.reader if row), None)
+        except csv.Error as error:
+            raise GradcliError(f"line {self.reader.line_num} of {label}: {error}") from None
+        if header is None:
+            raise GradcliError(f"{label} is empty", hint="a CSV file of points starts with a header row")
+        self.consumed = self.reader.line_num  # lines read so far
+        self.columns = [name.strip() for name in header]
+        for name in self.columns:
+            if self.columns.count(name) > 1:
+                raise GradcliError(
+                    f"the header of {label} names the column {name!r} twice",
+                    hint="give each column its own name",
+                )
+
+    def chunks(self, needed: list[str], size: int, skip_bad: bool) -> Iterator[Chunk]:
+        width = len(self.columns)
+        index = {name: self.columns.index(name) for name in needed}
+        while True:
+            block = list(itertools.islice(self._lines, size))
+            if not block:
+                return
+            if '"' in "".join(block):
+                rows, lines = self._quoted(block)
+            else:  # no quoting: a row is a line split at its commas, as csv would split it (faster)
+                rows = [line.rstrip("\r\n").split(",") for line in block]
+                lines = list(range(self.consumed + 1, self.consumed + len(block) + 1))
+                self.consumed += len(block)
+            if [""] in rows:  # blank lines are no points
+                lines = [line for line, row in zip(lines, rows, strict=True) if row != [""]]
+                rows = [row for row in rows if row != [""]]
+            yield self._parse(rows, lines, index, width, skip_bad)
+
+    def _quoted(self, block: list[str]) -> tuple[list[list[str]], list[int]]:
+        """The rows of a block of lines with quotes, which may hold new lines: the last row may
+        go on past the block, and is read to its end."""
+        past: list[bool] = []
+
+        def feed():
+            yield from block
+            past.append(True)
+            yield from self._lines
+
+        reader = csv.reader(feed())
+        rows, lines = [], []
+        try:
+            for row in reader:
+                rows.append(row or [""])
+                lines.append(self.consumed + reader.line_num)
+                if past:
+                    break
+        except csv.Error as error:
+            raise GradcliError(f"line {self.consumed + reader.line_num} of {self.label}: {error}") from None
+        self.consumed += reader.line_num
+        return rows, lines
+
+    def _parse(self, rows, lines, index, width, skip_bad) -> Chunk:
+        bad: dict[int, _Bad] = {}
+        for i, row in enumerate(rows):
+            if len(row) != width:
+                bad[i] = _Bad(f"the row has {len(row)} fields, the header {width}")
+        columns = {}
+        for name, j in index.items():
+            cells = [row[j] if j < len(row) else "" for row in rows] if bad else [row[j] for row in rows]
+            try:
+                joined = "".join(cells)
+                if "_" in joined or not joined.isascii():
+                    raise ValueError(joined)
+                columns[name] = np.fromiter(map(float, cells), np.float64, len(cells))
+            except ValueError:
+                columns[name] = np.zeros(len(cells))
+                for i, cell in enumerate(cells):
+                    try:
+                        columns[name][i] = _number(cell)
+                    except ValueError:
+                        if i not in bad:
+                            bad[i] = _Bad(_not_a_number(name, cell), j)
+        chunk = Chunk(lines, rows, columns, [])
+
+        def text(i: int) -> tuple[str, int, int | None]:
+            row, j = rows[i], bad[i].where
+            if j is None or j >= len(row):
+                return ",".join(row), 0, None
+            return ",".join(row), sum(len(cell) + 1 for cell in row[:j]), max(len(row[j]), 1)
+
+        return self._settle(chunk, bad, skip_bad, text)
+
+
+_MISSING = object()
+_NON_FINITE = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}  # as gradcli's JSON writes them
+
+
+def _json_value(name: str, value) -> float | np.ndarray:
+    kind = type(value)
+    if kind is float or kind is int:
+        return float(value)
+    if value is _MISSING or value is None:
+        raise _Bad(no_value_message([name]), f'"{name}"')
+    if kind is str and value in _NON_FINITE:
+        return _NON_FINITE[value]
+    if kind is list:
+        try:
+            array = np.array(value)
+        except ValueError:  # ragged
+            array = None
+        if array is not None and array.dtype.kind in "fi":  # not bools, strings or objects
+            return array.astype(np.float64)
+    shown = json.dumps(value)
+    raise _Bad(f"{name} is not a number: {shown if len(shown) < 40 else shown[:37] + '...'}", f'"{name}"')
+
+
+class JsonlPoints(PointsFile):
+    kind = "jsonl"
+
+    def __init__(self, stream, label, lines, raw=None) -> None:
+        super().__init__(stream, label, lines, raw)
+        self._numbered = (
+            (number, text) for number, line in enumerate(self._lines, 1) if (text := line.strip())
+        )
+        self._decode = json.JSONDecoder().raw_decode
+        self._first: list[tuple[int, str]] = []
+        first = None
+        for number, text in self._numbered:  # the first object gives the columns
+            self._first.append((number, text))
+            try:
+                first = self._object(text)
+                break
+            except _Bad:
+                continue
+        if first is None and self._first:  # not one object in the file: nothing to skip to
+            number, text = self._first[0]
+            try:
+                self._object(text)
+            except _Bad as problem:
+                raise self.bad_row(number, text, reason=problem.reason) from None
+        self.columns = list(first) if first is not None else []
+
+    def _object(self, text: str) -> dict:
+        try:
+            value, end = self._decode(text)
+        except ValueError as error:
+            raise _Bad(f"not valid JSON: {getattr(error, 'msg', error)}") from None
+        except RecursionError:  # json recurses once per level of nesting
+            raise _Bad("not valid here: arrays or objects nested too deeply") from None
+        if end != len(text):
+            raise _Bad("more than one JSON value on the line (JSON Lines has one object a line)")
+        if type(value) is not dict:
+            raise _Bad('not a JSON object (JSON Lines points are objects such as {"x": 1})')
+        return value
+
+    def chunks(self, needed: list[str], size: int, skip_bad: bool) -> Iterator[Chunk]:
+        numbered = itertools.chain(self._first, self._numbered)
+        while True:
+            batch = list(itertools.islice(numbered, size))
+            if not batch:
+                return
+            yield self._parse(batch, needed, skip_bad)
+
+    def _parse(self, batch: list[tuple[int, str]], needed: list[str], skip_bad: bool) -> Chunk:
+        bad: dict[int, _Bad] = {}
+        objects: list = []
+        for i, (_, text) in enumerate(batch):
+            try:
+                objects.append(self._object(text))
+            except _Bad as problem:
+                bad[i] = problem
+                objects.append({})
+        if self.fixed:
+            for i, obj in enumerate(objects):
+                both = self.fixed.intersection(obj)
+                if both:
+                    name = sorted(both)[0]
+                    raise GradcliError(
+                        f"line {batch[i][0]} of {self.label} gives {name!r}, which --at fixes",
+                        hint=f"drop {name} from --at, or from the file",
+                    )
+        columns: dict[str, Column] = {}
+        for name in needed:
+            cells = [obj.get(name, _MISSING) for obj in objects]
+            if not bad and set(map(type, cells)) <= {float, int}:
+                try:
+                    columns[name] = np.array(cells, dtype=np.float64)
+                    continue
+                except OverflowError:  # an integer beyond float64
+                    pass
+            parsed: list = []
+            for i, cell in enumerate(cells):
+                try:
+                    parsed.append(_json_value(name, cell))
+                except (_Bad, OverflowError) as problem:
+                    if i not in bad:
+                        bad[i] = problem if isinstance(problem, _Bad) else _Bad(f"{name} is too large")
+                    parsed.append(0.0)
+            if all(type(v) is float for v in parsed):
+                columns[name] = np.array(parsed, dtype=np.float64)
+            else:
+                columns[name] = [np.asarray(v, dtype=np.float64) for v in parsed]
+        chunk = Chunk([number for number, _ in batch], objects, columns, [])
+
+        def text(i: int) -> tuple[str, int, int | None]:
+            line, key = batch[i][1], bad[i].where
+            found = line.find(key) if isinstance(key, str) else -1
+            return (line, found, len(key)) if found >= 0 else (line, 0, None)
+
+        return self._settle(chunk, bad, skip_bad, text)
+
+
+def open_points(path: str) -> PointsFile:
+    """Open a points file (`-`: standard input) and tell CSV from JSON Lines by its first line."""
+    if path == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise GradcliError("--points is '-' but nothing is piped to standard input")
+        stream, label, raw = sys.stdin, "standard input", None
+    else:
+        try:
+            raw = open(path, "rb")  # noqa: SIM115  (closed by PointsFile.close)
+        except FileNotFoundError:
+            raise GradcliError(f"no such file: {path}") from None
+        except OSError as error:
+            raise GradcliError(f"cannot read {path}: {error.strerror or error}") from None
+        stream, label = io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""), Path(path).name
+    lines: list[str] = []
+    try:
+        for line in stream:
+            lines.append(line.removeprefix("\ufeff") if not lines else line)
+            if line.strip():
+                break
+        first = lines[-1].strip() if lines else ""
+        if not first:
+            raise GradcliError(
+                f"{label} is empty",
+                hint="give CSV with a header row of variable names, or JSON Lines: one object a line",
+            )
+        kind = JsonlPoints if first.startswith("{") else CsvPoints
+        return kind(stream, label, lines, raw)
+    except UnicodeDecodeError:
+        if raw is not None:
+            raw.close()
+        raise GradcliError(f"{label} is not UTF-8 text", hint="save the file as UTF-8") from None
+    except GradcliError:
+        if raw is not None:
+            raw.close()
+        raise
