@@ -36,8 +36,8 @@ from .ops import CONSTANTS
 from .render.json import plain
 
 if TYPE_CHECKING:
+    from .api import Derivation
     from .compiled import Compiled
-    from .derivation import Derivation
 
 DEFAULT_CHUNK = 65_536  # points per pass: ~0.5 MB per array, so a pass stays in cache-sized pieces
 SLOW_CHUNK = 256  # points per chunk when evaluated one at a time: the progress bar and Ctrl-C stay lively

@@ -26,8 +26,8 @@ from .graph import call_op, program_names, walk
 from .ops import BINARY_OPS, CONSTANTS, OPS, Op
 
 if TYPE_CHECKING:
+    from .api import Derivation
     from .batch import Batch
-    from .derivation import Derivation
 
 
 def pointwise(op: Op) -> bool:
