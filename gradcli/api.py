@@ -31,9 +31,9 @@ class Derivation(DerivationRecord):
     only the record."""
 
     def to_json(self, brief: bool = False) -> str:
-        from .render import json
+        from .render import json_out
 
-        return json.render(self, brief=brief)
+        return json_out.render(self, brief=brief)
 
     def to_text(self, digits: int = 4, brief: bool = False, paths: bool = False) -> str:
         from .render import text

@@ -33,7 +33,7 @@ import numpy as np
 
 from .errors import GradcliError, Span
 from .ops import CONSTANTS
-from .render.json import plain
+from .render.json_out import plain
 
 if TYPE_CHECKING:
     from .api import Derivation
