@@ -36,7 +36,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Union
 
 import numpy as np
@@ -694,16 +693,3 @@ FUNCTION_NAMES: frozenset[str] = frozenset(name for name, _ in FUNCTIONS)
 BINARY_OPS: dict[str, Op] = {op: OPS[op] for op in ("add", "sub", "mul", "div", "pow", "matmul")}
 
 CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e": float(np.e), "inf": np.inf, "nan": np.nan}
-
-
-@cache
-def parse_template(formula: str):
-    """A partial's formula, parsed once into an AST over the op's parameter names."""
-    from .parse import parse_expression
-
-    return parse_expression(formula)
-
-
-def partial_template(op_name: str, index: int, *inputs: Array):
-    """The AST of the partial of `op_name` for input `index` (at these inputs, if it depends on shapes)."""
-    return parse_template(partial_of(OPS[op_name], index).formula_text(*inputs))

@@ -39,8 +39,9 @@ from .expr import (
     substitute,
 )
 from .graph import Graph, build_graph, program_names, walk
-from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, FUNCTIONS, OPS, Op, partial_template
+from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, FUNCTIONS, OPS, Op
 from .parse import parse_program
+from .templates import partial_template
 
 # A term bound to a name when its inlined form exceeds these: keeps lines readable and the
 # printed expressions shallow (the printers recurse once per level).
