@@ -21,7 +21,8 @@ REGENERATE = "python docs/build.py"
 
 sys.path.insert(0, str(ROOT))
 
-from gradcli.examples import EXAMPLES, SEEDS, Example, command_exists, shell_join  # noqa: E402
+from gradcli.cli.cmd_demo import available  # noqa: E402
+from gradcli.examples import EXAMPLES, SEEDS, Example, shell_join  # noqa: E402
 
 
 class _Stdin(io.StringIO):
@@ -53,12 +54,8 @@ def run(argv: list[str]) -> str:
     return captured.getvalue()
 
 
-def _available(example: Example) -> bool:
-    return bool(example.argv) and (not example.requires or command_exists(example.requires))
-
-
 def _answered_by(example: Example) -> str:
-    if _available(example):
+    if available(example):
         return f"[`{example.name}`](#{example.name})"
     return f"pending: {example.pending}" if example.requires else example.pending
 
@@ -81,7 +78,7 @@ def _section(example: Example) -> list[str]:
         f"*Seed {example.seed:03d}, {example.cell}.* The notebook: {example.computes}.",
         "",
     ]
-    if not _available(example):
+    if not available(example):
         lines += [f"Not run here: {_answered_by(example)}.", ""]
         return lines
     argv = example.docs_argv()
@@ -153,7 +150,7 @@ def problems(expected: str, path: Path | None = None) -> list[str]:
             )
             found.append(f"{path.name} differs from what gradcli prints now:\n" + "\n".join(list(diff)[:60]))
     for example in EXAMPLES:
-        if example.picture and _available(example) and not (ROOT / example.picture).exists():
+        if example.picture and available(example) and not (ROOT / example.picture).exists():
             found.append(f"{example.picture} is missing")
     return found
 
@@ -163,7 +160,7 @@ def draw_pictures(old_page: str) -> list[str]:
     between Graphviz versions, so a current picture is left alone)."""
     drawn = []
     for example in EXAMPLES:
-        if not (example.picture and _available(example)):
+        if not (example.picture and available(example)):
             continue
         target = ROOT / example.picture
         dot = run(example.dot_argv()).rstrip("\n")

@@ -14,13 +14,46 @@ import numpy as np
 
 from .backprop import backprop, backprop_seeds, needs_grad, seed_chunks
 from .binding import as_array, check_values, wrt_not_a_variable
-from .derivation import Derivation, build_derivation, first_non_finite
+from .derivation import build_derivation, first_non_finite
 from .errors import GradcliError
 from .expr import Program
 from .gcpause import no_gc
 from .graph import ProgramNames, build_graph, program_names
 from .ops import CONSTANTS
 from .parse import parse_program
+from .records import DerivationRecord
+
+
+class Derivation(DerivationRecord):
+    """What `evaluate` returns: the frozen record (value, gradients, nodes, steps) and its
+    outputs in each format. It lives here, above the renderers it calls, so that they import
+    only the record."""
+
+    def to_json(self, brief: bool = False) -> str:
+        from .render import json_out
+
+        return json_out.render(self, brief=brief)
+
+    def to_text(self, digits: int = 4, brief: bool = False, paths: bool = False) -> str:
+        from .render import text
+
+        return text.render(self, digits=digits, brief=brief, paths=paths)
+
+    def to_markdown(self, digits: int = 4, brief: bool = False, paths: bool = False) -> str:
+        from .render import markdown
+
+        return markdown.render(self, digits=digits, brief=brief, paths=paths)
+
+    def to_latex(
+        self, digits: int = 4, brief: bool = False, standalone: bool = False, paths: bool = False
+    ) -> str:
+        from .render import latex
+
+        return latex.render(self, digits=digits, brief=brief, standalone=standalone, paths=paths)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows a result as its worked derivation."""
+        return self.to_markdown()
 
 
 def evaluate(
@@ -103,7 +136,9 @@ def evaluate_program(
     problem = first_non_finite(graph)
     if problem:
         warnings.append(problem)
-    return build_derivation(graph, arrays, gradient, grads, steps, wrt_names, needs, warnings, mode)
+    return build_derivation(
+        graph, arrays, gradient, grads, steps, wrt_names, needs, warnings, mode, record=Derivation
+    )
 
 
 # A Jacobian of n_out × n_in entries costs 8 bytes an entry as float64, and about 8 times that on
@@ -170,4 +205,6 @@ def outline(source: str | Program) -> Derivation:
     placeholders = {name: np.float64(1.0) for name in names.free if name not in CONSTANTS}
     graph = build_graph(program, placeholders, names, shapes_known=False)
     count = len(graph.nodes)
-    return build_derivation(graph, placeholders, {}, [None] * count, [], (), [False] * count, [])
+    return build_derivation(
+        graph, placeholders, {}, [None] * count, [], (), [False] * count, [], record=Derivation
+    )

@@ -35,9 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .api import evaluate, jacobian_rows
+from .api import Derivation, evaluate, jacobian_rows
 from .backprop import needs_grad
-from .derivation import Derivation
 from .errors import GradcliError
 from .expr import Program
 from .graph import Graph, Node, build_graph, program_names

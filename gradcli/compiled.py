@@ -26,18 +26,14 @@ from .graph import call_op, program_names, walk
 from .ops import BINARY_OPS, CONSTANTS, OPS, Op
 
 if TYPE_CHECKING:
-    from .derivation import Derivation
+    from .api import Derivation
     from .points.evaluate import Batch
 
 
 def pointwise(op: Op) -> bool:
-    """An op that works on each element alone, so N points can ride along a batch axis.
-
-    Array ops (products, reductions, softmax, masks) are the rows that list the array shapes
-    their tests sample them at; indexing and array literals are variadic; their partials may
-    be vector-Jacobian products. Each of these mixes the elements of its inputs.
-    """
-    return op.elementwise and not op.shapes and not op.variadic and op.generic_test
+    """An op that works on each element alone, so N points can ride along a batch axis: the
+    op table's row says so (`Op.pointwise`)."""
+    return op.pointwise
 
 
 _SHOWN = {"stack": "[...]", "index": "x[i]"}

@@ -1,5 +1,6 @@
 """The worked examples of the seed notebooks, each as a gradcli command: the one list that
 `gradcli demo` runs and `docs/build.py` turns into docs/seeds.md, so the two cannot drift.
+This module is data; which examples this gradcli can run is the CLI's to say (cli/cmd_demo.py).
 
 An example's `argv` is the command without a format option; `docs_argv()` adds the plain-text
 format the page shows (or `-o PICTURE` for a graph), `demo_argv()` what `gradcli demo NAME` runs.
@@ -380,24 +381,3 @@ def shell_join(argv: list[str]) -> str:
     for arg in argv:
         words.append(arg if _SAFE.fullmatch(arg) else f'"{arg}"')
     return " ".join(words)
-
-
-def command_exists(name: str) -> bool:
-    """Whether this gradcli has the command NAME (descend is being written concurrently)."""
-    import typer
-
-    from .cli import app
-
-    return name in getattr(typer.main.get_command(app), "commands", {})
-
-
-def runnable() -> list[Example]:
-    """The examples this gradcli can run: those with a command, whose command exists."""
-    return [e for e in EXAMPLES if e.argv and (not e.requires or command_exists(e.requires))]
-
-
-def find(name: str) -> Example | None:
-    for example in runnable():
-        if example.name == name:
-            return example
-    return None

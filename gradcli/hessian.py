@@ -39,7 +39,7 @@ class HessianResult:
     warnings: list[str] = field(default_factory=list)
 
     def to_data(self) -> dict:
-        from .render.json import plain
+        from .render.json_out import plain
 
         return {
             "schema": 1,

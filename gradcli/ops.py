@@ -36,7 +36,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Union
 
 import numpy as np
@@ -85,6 +84,10 @@ class Op:
     shape_hint: str = "elementwise operations need equal shapes, or shapes numpy can broadcast"
     check: Callable[..., str | None] | None = None  # (*inputs) -> why the shapes do not fit, or None
     variadic: bool = False  # takes any number of inputs (array literals)
+    # Works on each element of its inputs alone (numpy broadcasting), so N points can ride along
+    # a leading batch axis and a scalar formula covers it. False for the array ops, which mix
+    # elements: products, reductions, softmax, masks, indexing, array literals.
+    pointwise: bool = True
     # For tests: the input shapes to sample at (empty: scalars), and whether the generic per-op
     # tests apply (indexing, array literals and onehot take whole-number inputs: tested apart).
     shapes: tuple[tuple[int, ...], ...] = ()
@@ -519,6 +522,7 @@ _ARRAY_ROWS = [
         check=_matmul_check,
         shapes=((2, 3), (3,)),
         shape_hint="a @ b follows numpy: (m,k) @ (k,n), (m,k) @ (k,), (k,) @ (k,n) or (k,) @ (k,)",
+        pointwise=False,
     ),
     Op(
         "dot",
@@ -528,6 +532,7 @@ _ARRAY_ROWS = [
         "dot",
         check=_dot_check,
         shapes=((3,), (3,)),
+        pointwise=False,
     ),
     Op(
         "outer",
@@ -537,6 +542,7 @@ _ARRAY_ROWS = [
         "outer",
         check=_outer_check,
         shapes=((2,), (3,)),
+        pointwise=False,
     ),
     # A read-only broadcast view of 1: no array of ones is allocated.
     Op(
@@ -546,6 +552,7 @@ _ARRAY_ROWS = [
         (Partial("1", lambda x, out: np.broadcast_to(ONE, np.shape(x))),),
         "sum",
         shapes=((2, 3),),
+        pointwise=False,
     ),
     Op(
         "mean",
@@ -554,6 +561,7 @@ _ARRAY_ROWS = [
         (Partial(lambda x: f"1/{np.size(x)}", lambda x, out: np.full_like(x, 1.0 / max(np.size(x), 1))),),
         "mean",
         shapes=((2, 3),),
+        pointwise=False,
     ),
     Op(
         "amax",
@@ -564,6 +572,7 @@ _ARRAY_ROWS = [
         kink=lambda x: np.asarray(np.sum(x == np.max(x)) > 1),
         convention="tied maxima share the gradient equally (PyTorch's max())",
         shapes=((4,),),
+        pointwise=False,
     ),
     Op(
         "amin",
@@ -574,6 +583,7 @@ _ARRAY_ROWS = [
         kink=lambda x: np.asarray(np.sum(x == np.min(x)) > 1),
         convention="tied minima share the gradient equally (PyTorch's min())",
         shapes=((4,),),
+        pointwise=False,
     ),
     Op(
         "maxmask",
@@ -582,6 +592,7 @@ _ARRAY_ROWS = [
         (Partial("0", _no_grad, masked=True),),
         "maxmask",
         shapes=((4,),),
+        pointwise=False,
     ),
     Op(
         "minmask",
@@ -590,6 +601,7 @@ _ARRAY_ROWS = [
         (Partial("0", _no_grad, masked=True),),
         "minmask",
         shapes=((4,),),
+        pointwise=False,
     ),
     Op(
         "transpose",
@@ -598,6 +610,7 @@ _ARRAY_ROWS = [
         (Partial("transpose(grad)", vjp=_transpose_vjp),),
         "transpose",
         shapes=((2, 3),),
+        pointwise=False,
     ),
     Op(
         "norm",
@@ -608,6 +621,7 @@ _ARRAY_ROWS = [
         kink=lambda x: np.asarray(np.all(x == 0)),
         convention="norm at the origin: the gradient is taken as 0 (PyTorch)",
         shapes=((3,),),
+        pointwise=False,
     ),
     Op(
         "logsumexp",
@@ -616,6 +630,7 @@ _ARRAY_ROWS = [
         (Partial("exp(x - out)", lambda x, out: np.exp(x - out)),),
         "logsumexp",
         shapes=((3,),),
+        pointwise=False,
     ),
     Op(
         "softmax",
@@ -624,6 +639,7 @@ _ARRAY_ROWS = [
         (Partial("out * (grad - sum(grad * out))", vjp=_softmax_vjp),),
         "softmax",
         shapes=((3,),),
+        pointwise=False,
     ),
     # x[i, j]: one index per dimension, whole numbers written in the source.
     Op(
@@ -639,9 +655,10 @@ _ARRAY_ROWS = [
         check=_index_check,
         variadic=True,
         generic_test=False,
+        pointwise=False,
     ),
     # [a, b, c]: item k receives row k of the upstream gradient (see stack_partial).
-    Op("stack", (), _stack, (), "[]", check=_stack_check, variadic=True, generic_test=False),
+    Op("stack", (), _stack, (), "[]", check=_stack_check, variadic=True, generic_test=False, pointwise=False),
     Op(
         "onehot",
         ("x", "i0"),
@@ -650,6 +667,7 @@ _ARRAY_ROWS = [
         "onehot",
         check=_index_check,
         generic_test=False,
+        pointwise=False,
     ),
     Op(
         "onehot2",
@@ -659,6 +677,7 @@ _ARRAY_ROWS = [
         "onehot",
         check=_index_check,
         generic_test=False,
+        pointwise=False,
     ),
 ]
 
@@ -694,16 +713,3 @@ FUNCTION_NAMES: frozenset[str] = frozenset(name for name, _ in FUNCTIONS)
 BINARY_OPS: dict[str, Op] = {op: OPS[op] for op in ("add", "sub", "mul", "div", "pow", "matmul")}
 
 CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e": float(np.e), "inf": np.inf, "nan": np.nan}
-
-
-@cache
-def parse_template(formula: str):
-    """A partial's formula, parsed once into an AST over the op's parameter names."""
-    from .parse import parse_expression
-
-    return parse_expression(formula)
-
-
-def partial_template(op_name: str, index: int, *inputs: Array):
-    """The AST of the partial of `op_name` for input `index` (at these inputs, if it depends on shapes)."""
-    return parse_template(partial_of(OPS[op_name], index).formula_text(*inputs))

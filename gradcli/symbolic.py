@@ -39,8 +39,9 @@ from .expr import (
     substitute,
 )
 from .graph import Graph, build_graph, program_names, walk
-from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, FUNCTIONS, OPS, Op, partial_template
+from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, FUNCTIONS, OPS, Op
 from .parse import parse_program
+from .templates import partial_template
 
 # A term bound to a name when its inlined form exceeds these: keeps lines readable and the
 # printed expressions shallow (the printers recurse once per level).
@@ -289,10 +290,9 @@ _ARRAYS_HINT = "array variables and array operations are differentiated by `grad
 
 
 def _array_op(op: Op) -> bool:
-    """An op meant for arrays: a vector-Jacobian product (`@`, softmax), an array literal, one
-    the table samples at array shapes (sum, mean, dot, norm), or one it tests apart because it
-    takes array indices (onehot)."""
-    return not op.elementwise or op.variadic or any(op.shapes) or not op.generic_test
+    """An op meant for arrays (`@`, softmax, sum, indexing, literals): the op table's row says
+    so (`Op.pointwise` is False)."""
+    return not op.pointwise
 
 
 def check_program(program: Program, message: str = SCALAR_ONLY) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli, run_process
 
-from gradcli.examples import DEFAULT_DEMO, EXAMPLES, SEEDS, find, runnable
+from gradcli.cli.cmd_demo import find, runnable
+from gradcli.examples import DEFAULT_DEMO, EXAMPLES, SEEDS
 
 ROOT = Path(__file__).resolve().parent.parent
 

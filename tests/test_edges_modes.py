@@ -296,7 +296,7 @@ def test_hessian_gradient_is_reverse_modes_and_its_matrix_differentiates_it(sour
 
 def test_json_writes_a_big_jacobian_as_the_indenting_encoder_would():
     """The fast writer for big arrays gives exactly json.dumps(..., indent=2)'s text."""
-    from gradcli.render import json as render_json
+    from gradcli.render import json_out as render_json
 
     x = np.concatenate([np.linspace(-3, 3, 38), [0.0, -1.0]])
     derivation = evaluate("sqrt(x) * sum(W[1])", x=x, W=np.ones((2, 30, 20)), record_steps=False)

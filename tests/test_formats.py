@@ -18,7 +18,7 @@ import pytest
 from conftest import require_program, run_cli
 
 from gradcli.api import evaluate
-from gradcli.render import rich as rich_renderer
+from gradcli.render import terminal as rich_renderer
 from gradcli.render.numbers import format_number
 
 GOLDEN = Path(__file__).parent / "golden"

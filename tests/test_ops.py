@@ -153,6 +153,20 @@ def test_table_is_consistent():
             assert op.convention, f"{name} has a kink but no convention to print"
 
 
+@pytest.mark.parametrize("name", sorted(name for name, op in OPS.items() if op.pointwise))
+def test_a_pointwise_op_works_on_each_element_alone(name):
+    """`pointwise` is set per row: such an op has elementwise partials and a fixed arity, and
+    on vectors it gives, element by element, what it gives on the scalars."""
+    op = OPS[name]
+    assert op.elementwise and not op.variadic and not op.shapes, name
+    lo, hi = op.domain
+    base = lo + (hi - lo) * np.array([0.2, 0.35, 0.5, 0.65, 0.8])
+    vectors = [np.roll(base, k) for k in range(op.arity)]
+    together = op.forward(*vectors)
+    alone = [op.forward(*(float(v[i]) for v in vectors)) for i in range(len(base))]
+    np.testing.assert_allclose(together, alone, rtol=1e-15, atol=0)
+
+
 @pytest.mark.parametrize("name", cases("partials"))
 def test_partials_match_finite_differences(name):
     op = OPS[name]

@@ -8,17 +8,45 @@ from __future__ import annotations
 import shutil
 import sys
 import textwrap
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from ..errors import GradcliError
 from .common import DebugOpt, Format, app
 
+if TYPE_CHECKING:  # the examples are read when a command needs them, not at every start-up
+    from ..examples import Example
+
+
+def command_exists(name: str) -> bool:
+    """Whether this gradcli has the command NAME (an example may need one still being written)."""
+    return name in getattr(typer.main.get_command(app), "commands", {})
+
+
+def available(example: Example) -> bool:
+    """Whether this gradcli can run `example`: it has a command, and that command exists."""
+    return bool(example.argv) and (not example.requires or command_exists(example.requires))
+
+
+def runnable() -> list[Example]:
+    """The examples this gradcli can run, in the order of the list."""
+    from ..examples import EXAMPLES
+
+    return [e for e in EXAMPLES if available(e)]
+
+
+def find(name: str) -> Example | None:
+    """The runnable example called `name`, if there is one."""
+    for example in runnable():
+        if example.name == name:
+            return example
+    return None
+
 
 def _listing(columns: int | None = None) -> str:
     """One entry an example, its description wrapped to the terminal (80 columns on a pipe)."""
-    from ..examples import SEEDS, runnable
+    from ..examples import SEEDS
 
     columns = columns or shutil.get_terminal_size((80, 24)).columns
     examples = runnable()
@@ -73,7 +101,7 @@ def demo_command(
 
         gradcli demo sum-rule
     """
-    from ..examples import DEFAULT_DEMO, find, runnable, shell_join
+    from ..examples import DEFAULT_DEMO, shell_join
     from . import main
 
     if list_:

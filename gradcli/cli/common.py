@@ -176,9 +176,9 @@ def render(
             hint=f'gradcli eval "x*y" --points points.csv --format {fmt.value}',
         )
     if fmt is Format.json:
-        from ..render import json as json_renderer
+        from ..render import json_out
 
-        return json_renderer.render(derivation, brief=brief)
+        return json_out.render(derivation, brief=brief)
     if fmt is Format.text:
         from ..render import text
 
@@ -191,9 +191,9 @@ def render(
         from ..render import latex
 
         return latex.render(derivation, digits=digits, brief=brief, standalone=standalone, paths=paths)
-    from ..render import rich as rich_renderer
+    from ..render import terminal
 
-    rich_renderer.print_derivation(derivation, digits=digits, brief=brief, paths=paths)
+    terminal.print_derivation(derivation, digits=digits, brief=brief, paths=paths)
     return None
 
 

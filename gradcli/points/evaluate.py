@@ -29,7 +29,7 @@ from ..graph import ProgramNames, build_graph
 from .columns import Column, stacked
 
 if TYPE_CHECKING:
-    from ..derivation import Derivation
+    from ..api import Derivation
 
 DEFAULT_CHUNK = 65_536  # points per pass: ~0.5 MB per array, so a pass stays in cache-sized pieces
 

@@ -1,1 +1,2 @@
-"""One module per output format; all read a Derivation, none reads the graph."""
+"""One module per output format, named after what it writes; all read the frozen records of
+`gradcli.records`, none reads the graph."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from ..check import CheckResult, Nudge, Row
-from .json import SCHEMA, plain
+from .json_out import SCHEMA, plain
 from .numbers import format_number, format_value
 
 MAX_ROWS = 300  # the Rich tables stop here, as the derivation's do

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..descend import HISTORY_KEEP, History
-from .json import plain
+from .json_out import plain
 from .numbers import format_number, format_value
 
 SPARKS = "▁▂▃▄▅▆▇█"

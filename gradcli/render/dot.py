@@ -7,7 +7,7 @@ apart. Every label is escaped, so any name or number is safe.
 
 from __future__ import annotations
 
-from ..derivation import Derivation
+from ..records import DerivationRecord
 from .numbers import format_value
 from .symbols import op_label
 
@@ -23,7 +23,7 @@ def escape_string(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def render(derivation: Derivation, digits: int = 4, numbers: bool = True) -> str:
+def render(derivation: DerivationRecord, digits: int = 4, numbers: bool = True) -> str:
     lines = [
         "digraph gradcli {",
         "  rankdir=LR;",

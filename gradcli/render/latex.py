@@ -6,7 +6,7 @@ texlive-latex-base has (amsmath, longtable, geometry).
 
 from __future__ import annotations
 
-from ..derivation import Derivation
+from ..records import DerivationRecord
 from .formula import latex_name, to_latex
 from .layout import (
     StepRow,
@@ -75,7 +75,7 @@ def _math_name(name: str) -> str:
 
 
 def render(
-    derivation: Derivation,
+    derivation: DerivationRecord,
     digits: int = 4,
     brief: bool = False,
     standalone: bool = False,
@@ -147,7 +147,7 @@ def standalone_document(body: str) -> str:
     return _PREAMBLE + body + "\\end{document}\n"
 
 
-def _paths(derivation: Derivation, digits: int) -> list[str]:
+def _paths(derivation: DerivationRecord, digits: int) -> list[str]:
     out = derivation.output_node.name
     more = lambda n: rf" + \dots \text{{ ({n} more paths)}}"  # noqa: E731
     lines = path_lines(derivation, _d, lambda v: number(v, digits), r" \cdot ", more)

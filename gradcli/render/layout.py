@@ -11,15 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backprop import Step
-from ..derivation import Derivation
 from ..expr import Expr
-from ..graph import Node
+from ..records import DerivationRecord, NodeRecord, StepRecord
 
 
 @dataclass(frozen=True)
 class ForwardRow:
-    node: Node
+    node: NodeRecord
     definition: Expr | None  # None for an input or a named constant
     is_output: bool
 
@@ -27,9 +25,9 @@ class ForwardRow:
 @dataclass(frozen=True)
 class StepRow:
     number: int  # 1-based, in the order backpropagation ran
-    step: Step
-    of: Node
-    wrt: Node
+    step: StepRecord
+    of: NodeRecord
+    wrt: NodeRecord
     formula: Expr  # the local partial ∂of/∂wrt
 
 
@@ -37,8 +35,8 @@ class StepRow:
 class SumRow:
     """The sum rule at a node that feeds several others: its gradient adds their contributions."""
 
-    node: Node
-    steps: tuple[Step, ...]
+    node: NodeRecord
+    steps: tuple[StepRecord, ...]
     feeds: tuple[str, ...]  # the names of the nodes it feeds, one per contribution
 
 
@@ -51,7 +49,7 @@ def local_label(
     return f"{d} = {formula}" if row.step.local is not None else f"{grad_times}{d} = {formula}"
 
 
-def no_steps_reason(derivation: Derivation) -> str:
+def no_steps_reason(derivation: DerivationRecord) -> str:
     """Why a derivation has no backward steps, said the same way in every format."""
     if derivation.mode == "forward":
         return "No backward steps: forward mode computed the gradients (--mode reverse shows the table)."
@@ -64,7 +62,7 @@ def no_steps_reason(derivation: Derivation) -> str:
     return "No backward steps: the output depends on no variable it is differentiated by."
 
 
-def forward_rows(derivation: Derivation) -> list[ForwardRow]:
+def forward_rows(derivation: DerivationRecord) -> list[ForwardRow]:
     """Every node but plain literals (a `2` in the source explains itself)."""
     rows = []
     for node in derivation.nodes:
@@ -74,7 +72,7 @@ def forward_rows(derivation: Derivation) -> list[ForwardRow]:
     return rows
 
 
-def backward_rows(derivation: Derivation) -> list[StepRow | SumRow]:
+def backward_rows(derivation: DerivationRecord) -> list[StepRow | SumRow]:
     """The steps in the order they ran, each sum row right after the last step into its node."""
     last_into = {steps[-1]: node for node, steps in derivation.steps_into.items() if len(steps) > 1}
     rows: list[StepRow | SumRow] = []
@@ -111,7 +109,7 @@ def feeds_phrase(row: SumRow, spell=str) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def kinks(derivation: Derivation) -> list[Node]:
+def kinks(derivation: DerivationRecord) -> list[NodeRecord]:
     return [node for node in derivation.nodes if node.kink]
 
 
@@ -119,18 +117,18 @@ def kinks(derivation: Derivation) -> list[Node]:
 class PathSum:
     """∂out/∂variable as a sum over the paths from the output down to the variable."""
 
-    variable: Node
-    paths: tuple[tuple[Step, ...], ...]  # each path: its steps, from the output down
+    variable: NodeRecord
+    paths: tuple[tuple[StepRecord, ...], ...]  # each path: its steps, from the output down
     total_paths: int  # how many there are (may exceed the ones listed)
 
 
-def path_sums(derivation: Derivation, limit: int = 16) -> list[PathSum]:
+def path_sums(derivation: DerivationRecord, limit: int = 16) -> list[PathSum]:
     """The chain rule written out along every path (seed 000's style), at most `limit` per variable.
 
     Paths can be exponentially many (`x` used twice at each of n levels gives 2^n), so they are
     counted by dynamic programming and only the first `limit` are spelled out.
     """
-    edges: dict[int, list[Step]] = {}
+    edges: dict[int, list[StepRecord]] = {}
     for step in derivation.steps:
         edges.setdefault(step.of, []).append(step)
     result = []
@@ -141,8 +139,8 @@ def path_sums(derivation: Derivation, limit: int = 16) -> list[PathSum]:
         for node in derivation.nodes:  # creation order: inputs are counted before their users
             for step in edges.get(node.id, ()):
                 counts[node.id] += counts[step.wrt]
-        found: list[tuple[Step, ...]] = []
-        stack: list[tuple[int, tuple[Step, ...]]] = [(derivation.output, ())]
+        found: list[tuple[StepRecord, ...]] = []
+        stack: list[tuple[int, tuple[StepRecord, ...]]] = [(derivation.output, ())]
         while stack and len(found) < limit:
             node_id, path = stack.pop()
             if node_id == target:
@@ -164,7 +162,7 @@ class PathLine:
 
 
 def path_lines(
-    derivation: Derivation,
+    derivation: DerivationRecord,
     partial: Callable[[str, str], str],
     number: Callable[[object], str],
     dot: str = " · ",

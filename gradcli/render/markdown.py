@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..derivation import Derivation
+from ..records import DerivationRecord
 from .formula import latex_name, to_latex
 from .layout import (
     StepRow,
@@ -37,7 +37,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
-def render(derivation: Derivation, digits: int = 4, brief: bool = False, paths: bool = False) -> str:
+def render(derivation: DerivationRecord, digits: int = 4, brief: bool = False, paths: bool = False) -> str:
     out = derivation.output_node.name
     value = lambda v: format_value(v, digits)  # noqa: E731
     lines: list[str] = []
@@ -102,7 +102,7 @@ def render(derivation: Derivation, digits: int = 4, brief: bool = False, paths: 
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _paths(derivation: Derivation, digits: int) -> list[str]:
+def _paths(derivation: DerivationRecord, digits: int) -> list[str]:
     out = derivation.output_node.name
     lines = ["### Chain rule along every path", ""]
     more = lambda n: rf" + \dots\ ({n}\ \text{{more paths}})"  # noqa: E731

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..derivation import Derivation
+from ..records import DerivationRecord
 from .numbers import format_value
 from .symbols import op_label
 
@@ -12,7 +12,7 @@ def escape(text: str) -> str:
     return text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
-def render(derivation: Derivation, digits: int = 4, numbers: bool = True) -> str:
+def render(derivation: DerivationRecord, digits: int = 4, numbers: bool = True) -> str:
     lines = ["flowchart LR"]
     for node in derivation.nodes:
         parts = [escape(node.name)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..derivation import Derivation
+from ..records import DerivationRecord
 from .formula import to_text
 from .layout import (
     StepRow,
@@ -31,7 +31,7 @@ def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list
     return lines
 
 
-def forward_section(derivation: Derivation, digits: int) -> list[str]:
+def forward_section(derivation: DerivationRecord, digits: int) -> list[str]:
     rows = []
     for row in forward_rows(derivation):
         node = row.node
@@ -43,7 +43,7 @@ def forward_section(derivation: Derivation, digits: int) -> list[str]:
     return ["Forward pass", *_table(["node", "definition", "value", ""], rows)]
 
 
-def backward_section(derivation: Derivation, digits: int) -> list[str]:
+def backward_section(derivation: DerivationRecord, digits: int) -> list[str]:
     out = derivation.output_node.name
     if not derivation.steps:
         return ["Backward pass", f"  {no_steps_reason(derivation)}"]
@@ -81,7 +81,7 @@ def backward_section(derivation: Derivation, digits: int) -> list[str]:
     return [f"Backward pass   (start: ∂{out}/∂{out} = 1)", *_table(header, rows)]
 
 
-def result_section(derivation: Derivation, digits: int) -> list[str]:
+def result_section(derivation: DerivationRecord, digits: int) -> list[str]:
     out = derivation.output_node.name
     lines = ["Result", f"  {out} = {format_value(derivation.value, digits)}"]
     for name, grad in derivation.gradient.items():
@@ -89,7 +89,7 @@ def result_section(derivation: Derivation, digits: int) -> list[str]:
     return lines
 
 
-def notes_section(derivation: Derivation) -> list[str]:
+def notes_section(derivation: DerivationRecord) -> list[str]:
     lines = []
     for node in kinks(derivation):
         lines.append(f"* kink at {node.name}: {node.kink}")
@@ -97,7 +97,7 @@ def notes_section(derivation: Derivation) -> list[str]:
     return lines
 
 
-def paths_section(derivation: Derivation, digits: int) -> list[str]:
+def paths_section(derivation: DerivationRecord, digits: int) -> list[str]:
     """Seed 000's way: each gradient as a sum over paths of products of local derivatives."""
     out = derivation.output_node.name
     lines = ["Chain rule along every path"]
@@ -109,7 +109,7 @@ def paths_section(derivation: Derivation, digits: int) -> list[str]:
     return lines
 
 
-def render(derivation: Derivation, digits: int = 4, brief: bool = False, paths: bool = False) -> str:
+def render(derivation: DerivationRecord, digits: int = 4, brief: bool = False, paths: bool = False) -> str:
     sections = [result_section(derivation, digits)]
     if not brief:
         middle = [paths_section(derivation, digits)] if paths else []

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
 
-from ..derivation import Derivation
+from ..records import DerivationRecord
 from .formula import to_text
 from .numbers import format_value
 
@@ -19,7 +19,7 @@ MAX_NODES = 300
 MAX_DEPTH = 60
 
 
-def _label(derivation: Derivation, node_id: int, digits: int, numbers: bool) -> Text:
+def _label(derivation: DerivationRecord, node_id: int, digits: int, numbers: bool) -> Text:
     node = derivation.nodes[node_id]
     definition = derivation.definition(node)
     text = Text(node.name, "bold green" if node_id == derivation.output else "cyan")
@@ -33,7 +33,7 @@ def _label(derivation: Derivation, node_id: int, digits: int, numbers: bool) -> 
     return text
 
 
-def build(derivation: Derivation, digits: int = 4, numbers: bool = True) -> Tree:
+def build(derivation: DerivationRecord, digits: int = 4, numbers: bool = True) -> Tree:
     root = Tree(_label(derivation, derivation.output, digits, numbers), guide_style="dim")
     drawn = {derivation.output}
     shown = 1
@@ -62,6 +62,6 @@ def build(derivation: Derivation, digits: int = 4, numbers: bool = True) -> Tree
 
 
 def print_tree(
-    derivation: Derivation, digits: int = 4, numbers: bool = True, console: Console | None = None
+    derivation: DerivationRecord, digits: int = 4, numbers: bool = True, console: Console | None = None
 ) -> None:
     (console or Console(highlight=False)).print(build(derivation, digits, numbers))

@@ -8,7 +8,7 @@ import secrets
 
 import numpy as np
 
-from ..derivation import Derivation
+from ..records import DerivationRecord
 
 SCHEMA = 1
 
@@ -29,13 +29,13 @@ def _strict(data):
     return data
 
 
-def _has_non_finite(derivation: Derivation) -> bool:
+def _has_non_finite(derivation: DerivationRecord) -> bool:
     arrays = [derivation.value, *derivation.gradient.values(), *derivation.at.values()]
     arrays += [n.value for n in derivation.nodes] + [n.grad for n in derivation.nodes if n.grad is not None]
     return any(not np.all(np.isfinite(a)) for a in arrays)
 
 
-def to_data(derivation: Derivation, brief: bool = False) -> dict:
+def to_data(derivation: DerivationRecord, brief: bool = False) -> dict:
     from .formula import to_text
 
     data: dict = {
@@ -87,7 +87,7 @@ def to_data(derivation: Derivation, brief: bool = False) -> dict:
 _BIG_ARRAY = 1000
 
 
-def render(derivation: Derivation, brief: bool = False) -> str:
+def render(derivation: DerivationRecord, brief: bool = False) -> str:
     data = to_data(derivation, brief)
     big: dict[str, np.ndarray] = {}
     token = secrets.token_hex(8)  # a stand-in no user text can contain

@@ -12,7 +12,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ..derivation import Derivation
+from ..records import DerivationRecord
 from .formula import to_text
 from .layout import (
     StepRow,
@@ -43,7 +43,7 @@ def _cut(table: Table, left_out: int) -> None:
         table.add_row(*([note] + [Text("")] * (len(table.columns) - 1)))
 
 
-def forward_table(derivation: Derivation, digits: int) -> Table:
+def forward_table(derivation: DerivationRecord, digits: int) -> Table:
     table = _table("Forward pass", ["node", "definition", "value", ""])
     rows = forward_rows(derivation)
     for row in rows[:MAX_ROWS]:
@@ -61,7 +61,7 @@ def forward_table(derivation: Derivation, digits: int) -> Table:
     return table
 
 
-def backward_table(derivation: Derivation, digits: int) -> Table:
+def backward_table(derivation: DerivationRecord, digits: int) -> Table:
     out = derivation.output_node.name
     table = _table(
         f"Backward pass (start: ∂{out}/∂{out} = 1)",
@@ -105,7 +105,7 @@ def backward_table(derivation: Derivation, digits: int) -> Table:
     return table
 
 
-def paths_table(derivation: Derivation, digits: int) -> Table:
+def paths_table(derivation: DerivationRecord, digits: int) -> Table:
     out = derivation.output_node.name
     table = _table("Chain rule along every path", ["gradient", "sum over paths", "value"])
     for line in path_lines(
@@ -119,7 +119,7 @@ def paths_table(derivation: Derivation, digits: int) -> Table:
     return table
 
 
-def result_table(derivation: Derivation, digits: int) -> Table:
+def result_table(derivation: DerivationRecord, digits: int) -> Table:
     out = derivation.output_node.name
     table = _table("Result", ["", "value"])
     table.add_row(Text(out, "bold green"), Text(format_value(derivation.value, digits), "bold green"))
@@ -129,7 +129,7 @@ def result_table(derivation: Derivation, digits: int) -> Table:
 
 
 def print_derivation(
-    derivation: Derivation,
+    derivation: DerivationRecord,
     digits: int = 4,
     brief: bool = False,
     paths: bool = False,
