@@ -159,7 +159,6 @@ def backprop_seeds(
     if not needs[output.id]:
         return grads
     grads[output.id] = np.asarray(seeds, dtype=np.float64)
-    batch = 1
     with np.errstate(all="ignore"):
         for node in reversed(nodes[: output.id + 1]):
             upstream = grads[node.id]
@@ -174,7 +173,7 @@ def backprop_seeds(
                     contribution = _batched_product(rule, args, node.value, upstream)
                 else:  # the table's vector-Jacobian products keep leading (batch) axes in front
                     contribution = rule.vjp(*args, node.value, upstream)
-                contribution = unbroadcast(contribution, nodes[input_id].value.shape, lead=batch)
+                contribution = unbroadcast(contribution, nodes[input_id].value.shape, lead=1)
                 previous = grads[input_id]
                 grads[input_id] = contribution if previous is None else previous + contribution
             if keep is not None and node.id not in keep:
@@ -187,12 +186,7 @@ def _batched_product(rule, args: list[np.ndarray], out: np.ndarray, upstream: np
     derivative that has more axes than the output (a reduction, a row index: the input's shape)
     by inserting axes after the batch axis, so both line up from the right as in backprop."""
     local = rule.local(*args, out)
-    if local is ONE:
-        return upstream
     missing = np.ndim(local) - np.ndim(out)
-    if missing > 0:
+    if local is not ONE and missing > 0:
         upstream = upstream.reshape(upstream.shape[:1] + (1,) * missing + upstream.shape[1:])
-    product = local * upstream
-    if rule.masked:  # PyTorch selects where the local derivative is 0: 0 × inf is 0, not nan
-        product = np.where(rule.selected_zero(local, *args, out), 0.0, product)
-    return product
+    return times(rule, local, upstream, args, out)
