@@ -114,10 +114,14 @@ class PointsFile:
         return chunk
 
 
-def _number(text: str) -> float:
+def _may_be_number(text: str) -> bool:
     # Python's float() reads 1_000 and any script's digits ('١' is 1.0): a data file means
     # neither, so only ASCII without '_' is a number.
-    if "_" in text or not text.isascii():
+    return "_" not in text and text.isascii()
+
+
+def _number(text: str) -> float:
+    if not _may_be_number(text):
         raise ValueError(text)
     return float(text)
 
@@ -201,7 +205,7 @@ class CsvPoints(PointsFile):
             cells = [row[j] if j < len(row) else "" for row in rows] if bad else [row[j] for row in rows]
             try:
                 joined = "".join(cells)
-                if "_" in joined or not joined.isascii():
+                if not _may_be_number(joined):  # then cell by cell below, to name the bad one
                     raise ValueError(joined)
                 columns[name] = np.fromiter(map(float, cells), np.float64, len(cells))
             except ValueError:
