@@ -35,13 +35,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .api import Derivation, evaluate, jacobian_rows
 from .backprop import needs_grad
 from .errors import GradcliError
+from .evaluation import evaluate, jacobian_rows
 from .expr import Program
 from .graph import Graph, Node, build_graph, program_names
 from .ops import OPS
 from .parse import parse_program, suggest
+from .records import DerivationRecord
 
 EPS = 6e-6
 RTOL = 1e-5
@@ -174,7 +175,7 @@ class _Point:
 
     program: Program
     names: object  # ProgramNames
-    derivation: Derivation
+    derivation: DerivationRecord
     graph: Graph
     grads: list[list[np.ndarray | None]]  # ∂output[k]/∂node for every node, per output element k
     values: dict[str, np.ndarray]
@@ -216,7 +217,7 @@ class _Point:
         )
 
 
-def _node_grads(derivation: Derivation, graph: Graph) -> list[list[np.ndarray | None]]:
+def _node_grads(derivation: DerivationRecord, graph: Graph) -> list[list[np.ndarray | None]]:
     value = np.asarray(derivation.value)
     if value.size == 1:
         return [[node.grad for node in derivation.nodes]]
@@ -284,7 +285,7 @@ def _estimate(point: _Point, name, index, h, noise_sum) -> _Estimate:
     return _Estimate(h, fd_h, fd_h2, fd, truncation, noise, left, right, noise_one_sided, plus, minus)
 
 
-def _noise_sums(derivation: Derivation, grads, depends: list[bool]) -> np.ndarray:
+def _noise_sums(derivation: DerivationRecord, grads, depends: list[bool]) -> np.ndarray:
     """S = Σ |v · ∂f/∂v| over the non-constant nodes that depend on the variable, per output element."""
     sums = []
     for node_grads in grads:
@@ -346,7 +347,7 @@ def _sides(point: _Point, name, index, h, settings: _Settings) -> list[list[Row]
     return result
 
 
-def _kinks_hit(derivation: Derivation, kinks: list[Node], estimate: _Estimate) -> list[Node]:
+def _kinks_hit(derivation: DerivationRecord, kinks: list[Node], estimate: _Estimate) -> list[Node]:
     """The kink nodes whose kinked elements move when the variable does."""
     hit = []
     for node in kinks:
@@ -485,7 +486,7 @@ def _judge(name, index, output_index, reverse, est: _Estimate, j, hit, beside, r
 
 
 def _num(value: float) -> str:
-    from .render.numbers import format_number
+    from .numbers import format_number
 
     return format_number(value, 6)
 
@@ -505,7 +506,7 @@ class NudgeRow:
 
 @dataclass
 class Nudge:
-    derivation: Derivation
+    derivation: DerivationRecord
     target: Node
     index: tuple[int, ...] | None  # the element nudged; None: every element
     h: float

@@ -26,8 +26,8 @@ from .graph import call_op, program_names, walk
 from .ops import BINARY_OPS, CONSTANTS, OPS, Op
 
 if TYPE_CHECKING:
-    from .api import Derivation
     from .points.evaluate import Batch
+    from .result import Derivation
 
 
 def pointwise(op: Op) -> bool:
@@ -88,12 +88,14 @@ class Compiled:
         **values: object,
     ) -> Derivation:
         """Evaluate at one point and backpropagate: exactly `gradcli.evaluate`, minus the parsing."""
-        from .api import evaluate_program
+        from .evaluation import evaluate_program
         from .gcpause import no_gc
+        from .result import Derivation
 
         with no_gc():
+            given = {**(at or {}), **values}
             return evaluate_program(
-                self.program, {**(at or {}), **values}, wrt, record_steps, names=self.names
+                self.program, given, wrt, record_steps, names=self.names, record=Derivation
             )
 
     def batch(

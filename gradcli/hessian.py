@@ -65,7 +65,7 @@ class HessianResult:
         return json.dumps(self.to_data(), indent=2, allow_nan=False) + "\n"
 
     def _table(self, digits: int) -> tuple[list[str], list[list[str]]]:
-        from .render.numbers import format_number
+        from .numbers import format_number
 
         header = ["", *self.variables]
         rows = [
@@ -75,7 +75,7 @@ class HessianResult:
         return header, rows
 
     def to_text(self, digits: int = 4) -> str:
-        from .render.numbers import format_value
+        from .numbers import format_value
 
         out = self.output
         lines = [f"{out} = {format_value(self.value, digits)}", "", "Gradient"]
@@ -93,8 +93,8 @@ class HessianResult:
         return "\n".join(lines) + "\n"
 
     def to_markdown(self, digits: int = 4) -> str:
+        from .numbers import format_value
         from .render.formula import latex_name
-        from .render.numbers import format_value
         from .symbolic import markdown_source
 
         out = latex_name(self.output)
@@ -139,7 +139,7 @@ class HessianResult:
         from rich.console import Console
         from rich.table import Table
 
-        from .render.numbers import format_value
+        from .numbers import format_value
 
         console = console or Console()
         out = self.output
@@ -185,7 +185,7 @@ def hessian(
     reverse-over-reverse, exact up to rounding. `wrt` (default: every variable) gives the rows
     and columns. Raises GradcliError for bad input and for array values.
     """
-    from .api import evaluate
+    from .evaluation import evaluate
     from .symbolic import differentiate
 
     program = parse_program(source) if isinstance(source, str) else source
@@ -225,7 +225,7 @@ def hessian(
 
 def _row(program: Program, given: Mapping[str, object], variables: tuple[str, ...]) -> dict[str, float]:
     """The gradient of a derivative program: the variables it reads get one, the rest 0."""
-    from .api import evaluate
+    from .evaluation import evaluate
 
     free = program_names(program).free
     reads = [name for name in variables if name in free]

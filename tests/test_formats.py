@@ -18,8 +18,8 @@ import pytest
 from conftest import require_program, run_cli
 
 from gradcli.api import evaluate
+from gradcli.numbers import format_number
 from gradcli.render import terminal as rich_renderer
-from gradcli.render.numbers import format_number
 
 GOLDEN = Path(__file__).parent / "golden"
 SEED_004 = "a = w0*x0; b = w1*x1; c = a + b; d = c + w2; e = -d; f = exp(e); g = 1 + f; h = 1/g"

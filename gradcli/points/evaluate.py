@@ -29,7 +29,7 @@ from ..graph import ProgramNames, build_graph
 from .columns import Column, stacked
 
 if TYPE_CHECKING:
-    from ..api import Derivation
+    from ..result import Derivation
 
 DEFAULT_CHUNK = 65_536  # points per pass: ~0.5 MB per array, so a pass stays in cache-sized pieces
 
@@ -188,7 +188,7 @@ class Batch:
 
     def to_markdown(self, digits: int = 4, limit: int = 20) -> str:
         """A table of the first `limit` points: the values given, the value, the gradients."""
-        from ..render.numbers import format_value
+        from ..numbers import format_value
 
         given = list(self.points)
         header = ["#", *given, "value", *(f"∂/∂{name}" for name in self.wrt)]

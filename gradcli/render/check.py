@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 from ..check import CheckResult, Nudge, Row
+from ..numbers import format_number, format_value
 from .json_out import SCHEMA, plain
-from .numbers import format_number, format_value
 
 MAX_ROWS = 300  # the Rich tables stop here, as the derivation's do
 

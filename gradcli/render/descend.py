@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..descend import HISTORY_KEEP, History
+from ..numbers import format_number, format_value
 from .json_out import plain
-from .numbers import format_number, format_value
 
 SPARKS = "▁▂▃▄▅▆▇█"
 CURVE_WIDTH = 60

@@ -7,8 +7,8 @@ apart. Every label is escaped, so any name or number is safe.
 
 from __future__ import annotations
 
+from ..numbers import format_value
 from ..records import DerivationRecord
-from .numbers import format_value
 from .symbols import op_label
 
 _RECORD_SPECIAL = set('{}|<>"\\ ')

@@ -6,6 +6,7 @@ texlive-latex-base has (amsmath, longtable, geometry).
 
 from __future__ import annotations
 
+from ..numbers import format_value
 from ..records import DerivationRecord
 from .formula import latex_name, to_latex
 from .layout import (
@@ -19,7 +20,6 @@ from .layout import (
     path_lines,
     signed_sum,
 )
-from .numbers import format_value
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2cm]{geometry}

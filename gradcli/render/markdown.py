@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..numbers import format_value
 from ..records import DerivationRecord
 from .formula import latex_name, to_latex
 from .layout import (
@@ -15,7 +16,6 @@ from .layout import (
     path_lines,
     signed_sum,
 )
-from .numbers import format_value
 
 
 def _math(text: str) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..numbers import format_value
 from ..records import DerivationRecord
-from .numbers import format_value
 from .symbols import op_label
 
 

@@ -12,6 +12,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from ..numbers import format_value
 from ..records import DerivationRecord
 from .formula import to_text
 from .layout import (
@@ -25,7 +26,6 @@ from .layout import (
     path_lines,
     signed_sum,
 )
-from .numbers import format_value
 
 MAX_ROWS = 300
 

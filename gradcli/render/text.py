@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..numbers import format_value
 from ..records import DerivationRecord
 from .formula import to_text
 from .layout import (
@@ -16,7 +17,6 @@ from .layout import (
     path_lines,
     signed_sum,
 )
-from .numbers import format_value
 
 
 def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:

@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
 
+from ..numbers import format_value
 from ..records import DerivationRecord
 from .formula import to_text
-from .numbers import format_value
 
 MAX_NODES = 300
 MAX_DEPTH = 60
