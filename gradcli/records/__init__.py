@@ -17,9 +17,9 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from .expr import Array, Binary, Call, Expr, Index, Name, Num, Unary, simplify, substitute
-from .ops import OPS
-from .templates import partial_template
+from ..expr import Array, Binary, Call, Expr, Index, Name, Num, Unary, simplify, substitute
+from ..ops import OPS
+from ..templates import partial_template
 
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
