@@ -21,8 +21,17 @@ from .graph import build_graph, program_names
 from .ops import CONSTANTS
 from .parse import parse_program
 from .result import Derivation
+from .values import parse_at
 
-__all__ = ["Compiled", "Derivation", "GradcliError", "compile", "evaluate", "outline"]
+__all__ = [
+    "Compiled",
+    "Derivation",
+    "GradcliError",
+    "compile",
+    "evaluate",
+    "outline",
+    "parse_at",
+]
 
 
 def evaluate(

@@ -111,8 +111,7 @@ def eval_command(
 
         gradcli eval "1/(1+exp(-(w*x+b)))" --points data.csv --format csv
     """
-    from ..api import evaluate
-    from ..values import parse_at
+    from ..api import evaluate, parse_at
 
     wrt_names = wrt_list(wrt)
     if points is not None or skip_bad or chunk is not None or fmt in (Format.jsonl, Format.csv):
