@@ -69,3 +69,56 @@ def outline(source: str | Program) -> Derivation:
     return build_derivation(
         graph, placeholders, {}, [None] * count, [], (), [False] * count, [], record=Derivation
     )
+
+
+# --- gradient check and --perturb ---
+# These imports belong with the others at the top; they sit here while the API is assembled one
+# section per feature. They add only the two small feature modules: their own imports are api's.
+from . import check as gradient_check  # noqa: E402
+from . import perturb as nudging  # noqa: E402
+from .check import ATOL, EPS, RTOL  # noqa: E402
+from .records.check import CheckResult, Nudge  # noqa: E402
+
+
+def check(
+    source: str | Program,
+    at: Mapping[str, object] | None = None,
+    /,
+    *,
+    wrt: Iterable[str] | None = None,
+    eps: float = EPS,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+    **values: object,
+) -> CheckResult:
+    """Check reverse mode against finite differences, element by element, at one point.
+
+    `at` (or keyword arguments) binds the free variables, as for `evaluate`; `wrt` limits the
+    check to some variables (default: all). Every element of every checked variable's gradient
+    (every entry of the Jacobian, for an array output) gets a Row: the reverse-mode value, the
+    Richardson-extrapolated central difference with step h = eps·max(1, |x|), the errors, and a
+    verdict, "ok", "kink" (not differentiable there: reverse mode gave its convention's value)
+    or "FAIL" (when |reverse − fd| > atol + rtol·max(|reverse|, |fd|) + noise). The result's
+    `passed` is False when a row fails. Raises GradcliError for bad input (the program, the
+    values, `wrt`, eps outside (0, 1), a negative tolerance), or when the output is not finite
+    at the point.
+    """
+    given = {**(at or {}), **values}
+    return gradient_check.check(source, given, wrt=wrt, eps=eps, rtol=rtol, atol=atol)
+
+
+def perturb(
+    source: str | Program, at: Mapping[str, object] | None = None, /, *, spec: str, **values: object
+) -> Nudge:
+    """Nudge one node by h and recompute every node downstream (seed 002's narration).
+
+    `spec` names the node and the nudge: `u` (h = 0.001), `u=0.5`, `x[1]=0.5` for one element of
+    an array (every element without an index). `at` (or keyword arguments) binds the free
+    variables, as for `evaluate`. Each row of the Nudge holds a node's value before and after,
+    the change, change/h (the finite-difference estimate of ∂node/∂target) and the same
+    derivative by reverse mode (None when the graph is too big for a backward pass per node).
+    Raises GradcliError for a bad spec, a name that is not a node of the program, an element
+    that is not there, or bad input.
+    """
+    given = {**(at or {}), **values}
+    return nudging.perturb(source, given, spec)
