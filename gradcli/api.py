@@ -104,7 +104,8 @@ def check(
     at the point.
     """
     given = {**(at or {}), **values}
-    return gradient_check.check(source, given, wrt=wrt, eps=eps, rtol=rtol, atol=atol)
+    settings = gradient_check.Settings(eps, rtol, atol)
+    return gradient_check.check(source, given, wrt, settings)
 
 
 def perturb(

@@ -54,24 +54,37 @@ RETRIES = 3
 MAX_ATTEMPTS = 300  # enough to go from h = eps down to eps·|x| for any normal float x
 
 
+@dataclass(frozen=True)
+class Settings:
+    """The relative step of the finite differences and the tolerances of a row, checked as they
+    come in (GradcliError names the option)."""
+
+    eps: float = EPS
+    rtol: float = RTOL
+    atol: float = ATOL
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.eps) and 0 < self.eps < 1):
+            raise GradcliError(
+                f"--eps must be a number between 0 and 1, not {self.eps}",
+                hint="the step is eps * max(1, |x|); the default 6e-6 suits most functions",
+            )
+        for name, tol in (("--rtol", self.rtol), ("--atol", self.atol)):
+            if not (math.isfinite(tol) and tol >= 0):
+                raise GradcliError(f"{name} must be a number >= 0, not {tol}")
+
+
 def check(
-    source: str | Program,
-    at: Mapping[str, object] | None = None,
-    *,
-    wrt: Iterable[str] | None = None,
-    eps: float = EPS,
-    rtol: float = RTOL,
-    atol: float = ATOL,
+    source: str | Program, values: Mapping[str, object], wrt: Iterable[str] | None, settings: Settings
 ) -> CheckResult:
     """Check every element of the reverse-mode gradient of every variable (or of those in `wrt`)
-    against finite differences.
+    against finite differences (`gradcli.api.check` is the public entry).
 
     Raises GradcliError for bad input, or when the output is not finite at the point.
     """
-    settings = _Settings(eps, rtol, atol)
     program = parse_program(source) if isinstance(source, str) else source
     wrt = None if wrt is None else tuple(wrt)
-    point = _Point.at(program, program_names(program), at or {}, wrt)
+    point = _Point.at(program, program_names(program), values, wrt)
     derivation, value = point.derivation, np.asarray(point.derivation.value)
     output_name = derivation.output_node.name
     if not np.all(np.isfinite(value)):
@@ -83,32 +96,14 @@ def check(
     for name in derivation.gradient:
         for index in np.ndindex(point.values[name].shape):
             x = abs(float(point.values[name][index]))
-            rows += _element_rows(point, name, index, eps * max(1.0, x), settings, sides=True)
+            rows += _element_rows(point, name, index, settings.eps * max(1.0, x), settings, sides=True)
     warnings = [w for w in derivation.warnings if "does not depend" not in w]
     if not rows:
         warnings.append("there is nothing to check: the program has no variables with elements")
+    at = dict(derivation.at)
     return CheckResult(
-        derivation.source, output_name, dict(derivation.at), value, rows, eps, rtol, atol, warnings
+        derivation.source, output_name, at, value, rows, settings.eps, settings.rtol, settings.atol, warnings
     )
-
-
-@dataclass(frozen=True)
-class _Settings:
-    """The relative step and the tolerances of a row, checked as they come in."""
-
-    eps: float
-    rtol: float
-    atol: float
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.eps) and 0 < self.eps < 1):
-            raise GradcliError(
-                f"--eps must be a number between 0 and 1, not {self.eps}",
-                hint="the step is eps * max(1, |x|); the default 6e-6 suits most functions",
-            )
-        for name, tol in (("--rtol", self.rtol), ("--atol", self.atol)):
-            if not (math.isfinite(tol) and tol >= 0):
-                raise GradcliError(f"{name} must be a number >= 0, not {tol}")
 
 
 @dataclass
@@ -240,7 +235,7 @@ def _noise_sums(derivation: DerivationRecord, grads, depends: list[bool]) -> np.
     return np.array(sums)
 
 
-def _element_rows(point: _Point, name, index, h, settings: _Settings, sides: bool) -> list[Row]:
+def _element_rows(point: _Point, name, index, h, settings: Settings, sides: bool) -> list[Row]:
     """The rows of one element of a variable (one per output element), starting from step h."""
     derivation = point.derivation
     depends = needs_grad(point.graph, {derivation.variables[name]})
@@ -273,7 +268,7 @@ def _element_rows(point: _Point, name, index, h, settings: _Settings, sides: boo
     ]
 
 
-def _sides(point: _Point, name, index, h, settings: _Settings) -> list[list[Row] | None]:
+def _sides(point: _Point, name, index, h, settings: Settings) -> list[list[Row] | None]:
     """The same check at x - h/2 and x + h/2, each with steps that stay on its side of the kink
     at x: on a smooth piece every rule must hold. None for a side outside the domain."""
     result: list[list[Row] | None] = []
@@ -337,7 +332,7 @@ class _Compared:
     note: str
 
 
-def _compared(reverse: float, est: _Estimate, j: int, settings: _Settings) -> _Compared:
+def _compared(reverse: float, est: _Estimate, j: int, settings: Settings) -> _Compared:
     rtol, atol = settings.rtol, settings.atol
     fd, noise = float(est.fd[j]), float(est.noise[j])
     left, right = float(est.left[j]), float(est.right[j])
@@ -375,7 +370,7 @@ def _judge(
     j: int,
     hit: list[NodeRecord],
     beside: Callable[[], list[list[Row] | None]] | None,
-    settings: _Settings,
+    settings: Settings,
 ) -> Row:
     """Output element j's row for one element of a variable: the errors and the verdict."""
     c = _compared(reverse, est, j, settings)
@@ -428,7 +423,7 @@ def _wrong_beside(sides: list[list[Row] | None], j: int, said: str, h: float) ->
 
 
 def _verdict(
-    reverse: float, c: _Compared, hit: bool, said: str, h: float, settings: _Settings
+    reverse: float, c: _Compared, hit: bool, said: str, h: float, settings: Settings
 ) -> tuple[str, str]:
     """("ok" | "kink" | "FAIL", the note): a kink explains a disagreement only when the one-sided
     differences show one, or reverse mode gave a kinked op's convention."""
@@ -457,7 +452,7 @@ def _verdict(
 
 
 def _failure(
-    reverse: float, c: _Compared, abs_err: float, scale: float, tolerance: float, settings: _Settings
+    reverse: float, c: _Compared, abs_err: float, scale: float, tolerance: float, settings: Settings
 ) -> str:
     """The note of a failed row: by how much, and what might settle it."""
     note = f"reverse mode and finite differences differ by {_shown(abs_err)} (allowed {_shown(tolerance)})"

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gradcli import ops
-from gradcli.check import check
+from gradcli.api import check
 from gradcli.errors import GradcliError
 from gradcli.ops import OPS, Partial
 from gradcli.perturb import parse_perturb, perturb
