@@ -72,12 +72,13 @@ def outline(source: str | Program) -> Derivation:
 
 
 # --- gradient check and --perturb ---
-# These imports belong with the others at the top; they sit here while the API is assembled one
-# section per feature. They add only the two small feature modules: their own imports are api's.
-from . import check as gradient_check  # noqa: E402
-from . import perturb as nudging  # noqa: E402
-from .check import ATOL, EPS, RTOL  # noqa: E402
-from .records.check import CheckResult, Nudge  # noqa: E402
+# The feature modules load on the first call: at import they would cost every command (eval
+# too) several milliseconds of start-up. So the defaults below are written out: they are
+# check.Settings' own, and tests/test_arch_check.py keeps the two equal.
+from typing import TYPE_CHECKING  # noqa: E402  (with the imports at the top, once the API is whole)
+
+if TYPE_CHECKING:
+    from .records.check import CheckResult, Nudge
 
 
 def check(
@@ -86,9 +87,9 @@ def check(
     /,
     *,
     wrt: Iterable[str] | None = None,
-    eps: float = EPS,
-    rtol: float = RTOL,
-    atol: float = ATOL,
+    eps: float = 6e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
     **values: object,
 ) -> CheckResult:
     """Check reverse mode against finite differences, element by element, at one point.
@@ -103,6 +104,8 @@ def check(
     values, `wrt`, eps outside (0, 1), a negative tolerance), or when the output is not finite
     at the point.
     """
+    from . import check as gradient_check
+
     given = {**(at or {}), **values}
     settings = gradient_check.Settings(eps, rtol, atol)
     return gradient_check.check(source, given, wrt, settings)
@@ -121,5 +124,7 @@ def perturb(
     Raises GradcliError for a bad spec, a name that is not a node of the program, an element
     that is not there, or bad input.
     """
+    from . import perturb as nudging
+
     given = {**(at or {}), **values}
     return nudging.perturb(source, given, spec)

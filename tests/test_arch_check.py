@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -56,3 +59,25 @@ def test_results_are_frozen_records_of_records():
     assert isinstance(nudge.target, NodeRecord)
     assert all(isinstance(row.node, NodeRecord) for row in nudge.rows)
     assert nudge.target_label == "x[1]"
+
+
+def test_the_api_defaults_are_the_checks_own():
+    # api.check writes its defaults out so that `import gradcli.api` does not load the check.
+    from gradcli.check import Settings
+
+    parameters = inspect.signature(api.check).parameters
+    defaults = Settings()
+    assert [parameters[name].default for name in ("eps", "rtol", "atol")] == [
+        defaults.eps,
+        defaults.rtol,
+        defaults.atol,
+    ]
+
+
+def test_importing_the_api_does_not_load_the_check():
+    code = (
+        "import sys, gradcli.api; "
+        "print(sorted(m for m in ('gradcli.check', 'gradcli.perturb') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
