@@ -69,3 +69,64 @@ def outline(source: str | Program) -> Derivation:
     return build_derivation(
         graph, placeholders, {}, [None] * count, [], (), [False] * count, [], record=Derivation
     )
+
+
+# --- descend ---
+
+
+def descend(
+    source: str | Program,
+    /,
+    *,
+    data: Given,
+    params: Given,
+    lr: float = 0.01,
+    epochs: int = 40,
+    batch: int | str | None = 1,
+    optimizer: str = "sgd",
+    every: int = 5,
+    predict: Given | None = None,
+    model: str | None = None,
+    skip_bad: bool = False,
+    on_epoch: Callable[[int], object] | None = None,
+) -> DescendResult:
+    """Learn the parameters of the loss `source` by gradient descent over `data`.
+
+    `data` is a mapping of columns (`{"x": [1, 2, 3], "y": [2, 4, 6]}`, the samples along the
+    first axis), inline NAME=[...] options as `--data` takes them, or the name of a CSV / JSON
+    Lines file (`-`: standard input; with `skip_bad`, rows with a bad value are skipped).
+    `params` gives the parameters to learn and their start values (`{"w": 1.0}` or `"w=1,b=0"`).
+    Each epoch is a pass over the data in steps of `batch` samples (`"all"` or None: all of them)
+    with `optimizer` ("sgd", "momentum" or "adam") at learning rate `lr`; `every` says which
+    epochs keep their per-sample steps. `predict` gives inputs for the trained `model` (an
+    expression, or the name of an intermediate of the loss; default: the last intermediate
+    computed from the parameters and the `predict` names). `on_epoch(done)` is called after
+    each epoch (a progress bar).
+
+    A loss that stops being finite ends the run with `status == "diverged"`, a Ctrl-C with
+    "interrupted"; `params` holds the parameters reached either way. Raises GradcliError for
+    bad input, before any training.
+    """
+    from . import descend as gd
+    from .points.load import check_data, named_values, read_data, start_params
+
+    settings = gd.check_settings(lr, epochs, batch, optimizer, every)
+    loss = compile(source)
+    start = start_params(named_values(params, "--params"), loss.variables)
+    columns, where, inline = read_data(data, set(loss.names.free), skip_bad)
+    check_data(loss, columns, where, start, inline)
+    predictor = None
+    if predict:
+        at = named_values(predict, "--predict")
+        model_source, label = gd.choose_model(loss.program, model, at, start)
+        predictor = gd.predictor(compile(model_source), label, at, start)
+    return gd.run(loss, columns, start, settings, predictor, on_epoch)
+
+
+from typing import TYPE_CHECKING  # noqa: E402  (sections are appended here; these imports name types only)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .points.load import Given
+    from .records.descend import DescendResult
