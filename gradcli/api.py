@@ -123,10 +123,61 @@ def descend(
     return gd.run(loss, columns, start, settings, predictor, on_epoch)
 
 
+# --- points ---
+
+
+def open_points_run(
+    source: str | Program,
+    points: str,
+    at: Mapping[str, object],
+    /,
+    *,
+    wrt: Iterable[str] | None = None,
+    chunk: int | None = None,
+    skip_bad: bool = False,
+    on_warning: Callable[[str], object] | None = None,
+) -> PointsRun:
+    """`source` compiled and the points file `points` (CSV or JSON Lines; `-`: standard input)
+    opened and bound to it: the file gives some variables, `at` fixes the others. `wrt` limits
+    the gradients, `chunk` the points per vectorised pass; with `skip_bad` rows with a bad value
+    are skipped (and counted). `on_warning` hears of warnings as they come. Use the run as a
+    context manager (`with`): it closes the file. Raises GradcliError for bad input.
+    """
+    from .points.read import open_points
+    from .points.run import bind_run
+
+    compiled = compile(source)
+    file = open_points(points)
+    try:
+        return bind_run(compiled, file, at, wrt=wrt, chunk=chunk, skip_bad=skip_bad, on_warning=on_warning)
+    except BaseException:
+        file.close()
+        raise
+
+
+def evaluate_points(
+    compiled: Compiled,
+    columns: Mapping[str, Column],
+    fixed: Mapping[str, np.ndarray],
+    wrt: tuple[str, ...],
+    n: int,
+) -> Results:
+    """Evaluate at `n` points at once: `columns` gives each variable's values at every point,
+    `fixed` the values shared by all of them; the gradients by the `wrt` variables. Programs of
+    elementwise operations over scalars run in one vectorised pass, others one point at a time
+    (a point that fails is an error in `Results.errors`, not raised)."""
+    from .points.evaluate import evaluate_points as evaluate
+
+    return evaluate(compiled, columns, fixed, wrt, n)
+
+
 from typing import TYPE_CHECKING  # noqa: E402  (sections are appended here; these imports name types only)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from .points.columns import Column
+    from .points.evaluate import Results
     from .points.load import Given
+    from .points.run import PointsRun
     from .records.descend import DescendResult
