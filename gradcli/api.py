@@ -171,6 +171,15 @@ def evaluate_points(
     return evaluate(compiled, columns, fixed, wrt, n)
 
 
+# --- graph ---
+
+
+def parse(source: str) -> Program:
+    """The program `source` parsed (its syntax checked), to evaluate or draw later without
+    parsing it again. Raises GradcliError, pointing at the place, for a syntax error."""
+    return parse_program(source)
+
+
 from typing import TYPE_CHECKING  # noqa: E402  (sections are appended here; these imports name types only)
 
 if TYPE_CHECKING:

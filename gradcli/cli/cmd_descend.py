@@ -3,70 +3,85 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from .common import DebugOpt, FileOpt, SourceArg, app, emit, read_source
 from .progress import ProgressBar, epoch_columns, stderr_is_terminal
 
+if TYPE_CHECKING:
+    from ..api import DescendResult
+
 EXIT_CODES = {"done": 0, "diverged": 3, "interrupted": 130}
+
+# The options, one alias each, so that the command reads as what it does.
+DataOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--data",
+        "-d",
+        help="The samples: inline lists (x=[1,2,3],y=[2,4,6]), or a CSV / JSON Lines file "
+        "(as eval --points reads it; '-' for standard input).",
+        show_default=False,
+    ),
+]
+ParamsOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--params",
+        "-p",
+        help="The parameters to learn, with their start values: w=1,b=0.",
+        show_default=False,
+    ),
+]
+LrOpt = Annotated[float, typer.Option("--lr", help="The learning rate (step size), > 0.")]
+EpochsOpt = Annotated[int, typer.Option("--epochs", help="Passes over the data.")]
+BatchOpt = Annotated[
+    str, typer.Option("--batch", help="Samples per step: N, or 'all' (the mean loss over all of them).")
+]
+OptimizerOpt = Annotated[
+    str, typer.Option("--optimizer", help="sgd, momentum (0.9) or adam (betas 0.9, 0.999).")
+]
+EveryOpt = Annotated[int, typer.Option("--every", help="Print a table row every N epochs.")]
+ModelOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--model",
+        help='The model for --predict: an expression ("w*x") or the name of an intermediate of '
+        "the loss program (yhat). Default: the last intermediate computed from the parameters "
+        "and the --predict names.",
+        show_default=False,
+    ),
+]
+PredictOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--predict", help="Evaluate the model at these inputs after training: x=4.", show_default=False
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="One JSON object: params, history, prediction.")]
+DigitsOpt = Annotated[int, typer.Option(min=1, max=17, help="Significant digits of the numbers shown.")]
+SkipBadOpt = Annotated[
+    bool, typer.Option("--skip-bad", help="With a data file: skip rows with a missing or bad value.")
+]
 
 
 @app.command("descend")
 def descend_command(
     source: SourceArg = None,
-    data: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--data",
-            "-d",
-            help="The samples: inline lists (x=[1,2,3],y=[2,4,6]), or a CSV / JSON Lines file "
-            "(as eval --points reads it; '-' for standard input).",
-            show_default=False,
-        ),
-    ] = None,
-    params: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--params",
-            "-p",
-            help="The parameters to learn, with their start values: w=1,b=0.",
-            show_default=False,
-        ),
-    ] = None,
-    lr: Annotated[float, typer.Option("--lr", help="The learning rate (step size), > 0.")] = 0.01,
-    epochs: Annotated[int, typer.Option("--epochs", help="Passes over the data.")] = 40,
-    batch: Annotated[
-        str, typer.Option("--batch", help="Samples per step: N, or 'all' (the mean loss over all of them).")
-    ] = "1",
-    optimizer: Annotated[
-        str, typer.Option("--optimizer", help="sgd, momentum (0.9) or adam (betas 0.9, 0.999).")
-    ] = "sgd",
-    every: Annotated[int, typer.Option("--every", help="Print a table row every N epochs.")] = 5,
-    model: Annotated[
-        Optional[str],
-        typer.Option(
-            "--model",
-            help='The model for --predict: an expression ("w*x") or the name of an intermediate of '
-            "the loss program (yhat). Default: the last intermediate computed from the parameters "
-            "and the --predict names.",
-            show_default=False,
-        ),
-    ] = None,
-    predict: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--predict", help="Evaluate the model at these inputs after training: x=4.", show_default=False
-        ),
-    ] = None,
-    json_flag: Annotated[
-        bool, typer.Option("--json", help="One JSON object: params, history, prediction.")
-    ] = False,
-    digits: Annotated[int, typer.Option(min=1, max=17, help="Significant digits of the numbers shown.")] = 6,
-    skip_bad: Annotated[
-        bool, typer.Option("--skip-bad", help="With a data file: skip rows with a missing or bad value.")
-    ] = False,
+    data: DataOpt = None,
+    params: ParamsOpt = None,
+    lr: LrOpt = 0.01,
+    epochs: EpochsOpt = 40,
+    batch: BatchOpt = "1",
+    optimizer: OptimizerOpt = "sgd",
+    every: EveryOpt = 5,
+    model: ModelOpt = None,
+    predict: PredictOpt = None,
+    json_flag: JsonFlag = False,
+    digits: DigitsOpt = 6,
+    skip_bad: SkipBadOpt = False,
     file: FileOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -90,7 +105,6 @@ def descend_command(
             --batch all --optimizer adam
     """
     from ..api import descend
-    from ..render import descend as renderer
 
     bar = ProgressBar(stderr_is_terminal(), epoch_columns, "descend", epochs)
     try:
@@ -110,6 +124,16 @@ def descend_command(
         )
     finally:
         bar.stop()
+    _write(result, json_flag, digits)
+    if EXIT_CODES[result.status]:
+        raise typer.Exit(EXIT_CODES[result.status])
+
+
+def _write(result: DescendResult, json_flag: bool, digits: int) -> None:
+    """The result to stdout (JSON; Rich on a terminal; plain text on a pipe), why it stopped early
+    to stderr."""
+    from ..render import descend as renderer
+
     if json_flag:
         emit(renderer.to_json(result), None)
     elif sys.stdout.isatty():
@@ -117,5 +141,3 @@ def descend_command(
     else:
         emit(renderer.text_table(result, digits) + renderer.summary(result, digits), None)
     sys.stderr.write(renderer.stopped_note(result))
-    if EXIT_CODES[result.status]:
-        raise typer.Exit(EXIT_CODES[result.status])
