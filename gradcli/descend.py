@@ -32,7 +32,7 @@ from .points.evaluate import Evaluable, evaluate_points
 from .points.load import non_finite_text
 from .records.descend import CURVE_KEEP as CURVE_KEEP  # re-exported: how much of a run is kept
 from .records.descend import HISTORY_KEEP as HISTORY_KEEP
-from .records.descend import DescendResult, Epoch, History, Prediction, Sample
+from .records.descend import DescendResult, Epoch, History, Prediction, Sample, Settings
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 MOMENTUM = 0.9
@@ -191,15 +191,6 @@ class Trainer:
 
 
 # --- Checking what a run is given -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Settings:
-    lr: float
-    epochs: int
-    batch: int | None  # samples per step; None: all of them
-    optimizer: str
-    every: int
 
 
 def check_settings(lr: float, epochs: int, batch: int | str | None, optimizer: str, every: int) -> Settings:
@@ -362,6 +353,14 @@ def run(
             prediction, more = predict(trainer.params)
             warnings += more
     return DescendResult(
-        loss.source, dict(trainer.params), history.record(), s.every, s.batch, s.optimizer, s.lr, s.epochs,
-        trainer.n, status, stopped, stopped_epoch, prediction, tuple(warnings),
-    )  # fmt: skip
+        loss.source,
+        settings,
+        trainer.n,
+        dict(trainer.params),
+        history.record(),
+        status=status,
+        stopped=stopped,
+        stopped_epoch=stopped_epoch,
+        prediction=prediction,
+        warnings=tuple(warnings),
+    )

@@ -120,6 +120,17 @@ class History:
         )
 
 
+@dataclass(frozen=True)
+class Settings:
+    """How a run descends (checked by `gradcli.descend.check_settings`)."""
+
+    lr: float
+    epochs: int  # asked for
+    batch: int | None  # samples per step; None: all of them
+    optimizer: str  # sgd, momentum or adam
+    every: int  # the epochs shown: every Nth keeps its per-sample steps
+
+
 @dataclass(frozen=True, eq=False)
 class Prediction:
     """The trained model evaluated at the --predict values."""
@@ -134,14 +145,10 @@ class DescendResult:
     """A gradient descent run: its settings, the history kept, where it ended and why."""
 
     source: str
+    settings: Settings
+    samples: int
     params: dict[str, np.ndarray]  # the parameters reached
     history: EpochHistory
-    every: int
-    batch: int | None  # samples per step; None: all of them
-    optimizer: str
-    lr: float
-    epochs: int  # asked for
-    samples: int
     status: str = "done"  # done | diverged | interrupted
     stopped: str = ""  # why it stopped early, for people
     stopped_epoch: int | None = None

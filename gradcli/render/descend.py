@@ -18,10 +18,10 @@ MAX_SAMPLE_ROWS = 12  # batch 1: a report epoch lists the steps of at most this 
 
 def _header(result: DescendResult) -> list[str]:
     columns = ["epoch"]
-    if result.batch == 1:
+    if result.settings.batch == 1:
         columns.append("sample")
     columns += [f"∂loss/∂{name}" for name in result.params]
-    if result.batch == 1:
+    if result.settings.batch == 1:
         columns += ["loss (sample)", "loss (mean)"]
     else:
         columns.append("loss (mean)")
@@ -36,10 +36,10 @@ def rows(result: DescendResult, digits: int) -> list[list[str]]:
     names = list(result.params)
     table: list[list[str]] = []
     for record in result.history.epochs:
-        if record.epoch % result.every:
+        if record.epoch % result.settings.every:
             continue
         after = [number(record.params[name]) for name in names]
-        if result.batch == 1:
+        if result.settings.batch == 1:
             samples = record.samples
             shown = samples if len(samples) <= MAX_SAMPLE_ROWS else samples[-1:]
             for k, sample in enumerate(shown):
@@ -79,17 +79,17 @@ def rich_table(result: DescendResult, digits: int):
 
     table = Table(title=_title(result), title_justify="left")
     for j, name in enumerate(_header(result)):
-        table.add_column(name, justify="left" if j < (2 if result.batch == 1 else 1) else "right")
+        table.add_column(name, justify="left" if j < (2 if result.settings.batch == 1 else 1) else "right")
     for row in rows(result, digits):
         table.add_row(*row)
     return table
 
 
 def _title(result: DescendResult) -> str:
-    batch = "all" if result.batch is None else str(result.batch)
+    batch = "all" if result.settings.batch is None else str(result.settings.batch)
     return (
         f"descend {result.source.strip()}: {result.samples} samples, batch {batch}, "
-        f"{result.optimizer}, lr {format_number(result.lr, 6)}"
+        f"{result.settings.optimizer}, lr {format_number(result.settings.lr, 6)}"
     )
 
 
@@ -173,10 +173,10 @@ def to_json(result: DescendResult) -> str:
     data = {
         "schema": 1,
         "source": result.source,
-        "optimizer": result.optimizer,
-        "lr": result.lr,
-        "batch": "all" if result.batch is None else result.batch,
-        "epochs": result.epochs,
+        "optimizer": result.settings.optimizer,
+        "lr": result.settings.lr,
+        "batch": "all" if result.settings.batch is None else result.settings.batch,
+        "epochs": result.settings.epochs,
         "samples": result.samples,
         "status": result.status,
         "stopped": {"epoch": result.stopped_epoch, "reason": result.stopped}
@@ -204,7 +204,7 @@ def print_terminal(result: DescendResult, digits: int, console=None) -> None:
 def stopped_note(result: DescendResult) -> str:
     """For stderr: why a run stopped early, and (diverged) what to try; empty when it ran through."""
     if result.status == "diverged":
-        smaller = f"{result.lr / 10:g}"
+        smaller = f"{result.settings.lr / 10:g}"
         return (
             f"error: {result.stopped}\n"
             f"hint: the steps are too large: try a smaller learning rate, e.g. --lr {smaller}\n"
