@@ -69,3 +69,55 @@ def outline(source: str | Program) -> Derivation:
     return build_derivation(
         graph, placeholders, {}, [None] * count, [], (), [False] * count, [], record=Derivation
     )
+
+
+# --- symbolic derivatives and the Hessian ---
+
+from .records import symbolic as _symbolic_records  # noqa: E402  (this section is appended)
+from .records.hessian import HessianResult  # noqa: E402
+
+
+class Derivatives(_symbolic_records.Derivatives):
+    """What `diff` returns: the derivatives as programs of expressions, and their JSON."""
+
+    def to_json(self) -> str:
+        """What `gradcli diff --json` prints."""
+        from .render import diff as render_diff
+
+        return render_diff.to_json(self)
+
+
+def diff(source: str | Program, /, wrt: Iterable[str] | None = None) -> Derivatives:
+    """The derivative of `source`'s output with respect to each variable in `wrt`, symbolically.
+
+    The backward pass run on formulas instead of numbers (the rules `evaluate` uses), then
+    simplified; a subexpression used more than once is named once. Every free name except the
+    constants `pi` and `e` is a scalar variable; `wrt` defaults to all of them. Each derivative
+    is a program of expressions (`result.programs[name]`; all of them, shared parts once:
+    `result.combined`), written in gradcli's language by `gradcli.render.diff`. Raises
+    GradcliError for bad input, a `wrt` name that is not a variable, and array expressions.
+    """
+    from .symbolic import differentiate
+
+    return differentiate(source, wrt, record=Derivatives)
+
+
+def hessian(
+    source: str | Program,
+    at: Mapping[str, object] | None = None,
+    /,
+    *,
+    wrt: Iterable[str] | None = None,
+    **values: object,
+) -> HessianResult:
+    """The Hessian of `source`'s output at the given values (keyword arguments or `at`).
+
+    Row i is the gradient of the symbolic derivative ∂output/∂wrt[i] (what `diff` gives),
+    computed by reverse mode: reverse-over-reverse, exact up to rounding, no finite differences.
+    `wrt` (default: every variable) gives the rows and columns. Scalar variables only. `source`
+    and `at` are positional-only, so variables may be called `source` or `at`. Raises
+    GradcliError for bad input, array values and array operations.
+    """
+    from . import hessian as _hessian
+
+    return _hessian.hessian(source, {**(at or {}), **values}, wrt=wrt)
