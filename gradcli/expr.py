@@ -117,7 +117,9 @@ def substitute(expr: Expr, mapping: dict[str, Expr]) -> Expr:
     return expr
 
 
-def _literal(value: float) -> Expr:
+def literal(value: float) -> Expr:
+    """A computed number as an expression: a negative one is `-` before its magnitude, as the
+    parser reads `-2`."""
     return Unary("neg", number(-value)) if value < 0 else number(value)
 
 
@@ -153,7 +155,7 @@ def from_term(terms: Terms, term: int, names: Mapping[int, str] | None = None, t
     key = terms.keys[term]
     kind = key[0]
     if kind == "num":
-        return Num(key[1], key[2]) if len(key) == 3 else _literal(key[1])
+        return Num(key[1], key[2]) if len(key) == 3 else literal(key[1])
     if kind == "name":
         return Name(key[1])
     if kind == "expr":

@@ -6,11 +6,12 @@ formula with the inputs' expressions put in). The expressions live in one hash-c
 subexpression built twice is one term), so `tanh(x)` in `1 - tanh(x)^2` is the forward node
 itself, and a subexpression shared by several derivatives is visibly shared.
 
-Printing turns the DAG into a small program in gradcli's language: a term used more than once,
-or one whose inlined form would be large or deep, is bound to a name (`f = exp(-d)`), the rest
-is inlined. Every printed expression is at most a few dozen levels deep, whatever the size of the
-graph, so the recursive formula printers and `parse_program` are safe on it. Everything that
-walks the graph or the DAG is a loop.
+The program writer turns the DAG into a small program of expressions (`gradcli.render.diff`
+prints it in gradcli's language): a term used more than once, or one whose inlined form would be
+large or deep, is bound to a name (`f = exp(-d)`), the rest is inlined. Every expression is at
+most a few dozen levels deep, whatever the size of the graph, so the recursive formula printers,
+`parse_program` and `hessian`, which evaluates the programs, are safe on it. Everything that walks
+the graph or the DAG is a loop. The simplification rules are `gradcli.simplify`'s.
 """
 
 from __future__ import annotations
@@ -33,9 +34,8 @@ from .expr import (
     Index,
     Name,
     Program,
-    Unary,
     from_term,
-    number,
+    literal,
     simplify,
     substitute,
     to_term,
@@ -116,7 +116,7 @@ def _partial(terms: Terms, graph: Graph, forward: list[int], node_id: int, index
     for param, term in pairs:
         value = terms.value(term)
         if value is not None:  # a literal, so that `simplify` folds `2*a^(2-1)` to `2*a`
-            mapping[param] = Unary("neg", number(-value)) if value < 0 else number(value)
+            mapping[param] = literal(value)
         else:
             slot = f"#{term}"  # not a name anything can spell: it never meets a real one
             mapping[param], slots[slot] = Name(slot), term
