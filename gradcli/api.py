@@ -73,12 +73,13 @@ def outline(source: str | Program) -> Derivation:
 
 # --- symbolic derivatives and the Hessian ---
 
-from .records import symbolic as _symbolic_records  # noqa: E402  (this section is appended)
-from .records.hessian import HessianResult  # noqa: E402
+from .records.hessian import HessianRecord  # noqa: E402  (this section is appended)
+from .records.symbolic import DerivativesRecord  # noqa: E402
 
 
-class Derivatives(_symbolic_records.Derivatives):
-    """What `diff` returns: the derivatives as programs of expressions, and their JSON."""
+class Derivatives(DerivativesRecord):
+    """What `diff` returns: the derivatives as programs of expressions, and their JSON (the
+    other formats are `gradcli.render.diff`'s, which the CLI calls)."""
 
     def to_json(self) -> str:
         """What `gradcli diff --json` prints."""
@@ -109,7 +110,7 @@ def hessian(
     *,
     wrt: Iterable[str] | None = None,
     **values: object,
-) -> HessianResult:
+) -> HessianRecord:
     """The Hessian of `source`'s output at the given values (keyword arguments or `at`).
 
     Row i is the gradient of the symbolic derivative ∂output/∂wrt[i] (what `diff` gives),

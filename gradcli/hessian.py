@@ -17,7 +17,7 @@ from .evaluation import evaluate
 from .expr import Program
 from .graph import program_names
 from .parse import parse_program
-from .records.hessian import HessianResult
+from .records.hessian import HessianRecord
 from .records.symbolic import DerivativeProgram
 from .symbolic import differentiate
 from .values import AtValue
@@ -45,7 +45,7 @@ def hessian(
     *,
     wrt: Iterable[str] | None = None,
     **values: object,
-) -> HessianResult:
+) -> HessianRecord:
     """The Hessian of `source`'s output at the given values (keyword arguments or `at`).
 
     Row i is the gradient of the symbolic derivative ∂output/∂wrt[i], computed by reverse mode:
@@ -71,7 +71,7 @@ def hessian(
         matrix[i] = [row.get(other, 0.0) for other in variables]
     if not np.all(np.isfinite(matrix)):
         warnings.append("some second derivatives are not finite")
-    return HessianResult(
+    return HessianRecord(
         source=first.source,
         at=dict(first.at),
         output=first.output_node.name,

@@ -43,7 +43,7 @@ from .expr import (
 from .graph import Graph, build_graph, program_names, walk
 from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, FUNCTIONS, OPS, Op
 from .parse import parse_program
-from .records.symbolic import Binding, DerivativeProgram, Derivatives
+from .records.symbolic import Binding, DerivativeProgram, DerivativesRecord
 from .simplify import Terms
 from .templates import partial_template
 
@@ -290,7 +290,7 @@ def write_program(acc: Accumulation, wrt: Iterable[str], taken: Iterable[str] = 
 
 # --- the feature ------------------------------------------------------------------------------
 
-R = TypeVar("R", bound=Derivatives)
+R = TypeVar("R", bound=DerivativesRecord)
 
 
 def differentiate(
@@ -299,7 +299,7 @@ def differentiate(
     variables: dict[str, object] | None = None,
     refusal: str = "symbolic derivatives support scalar variables and elementwise operations for now",
     *,
-    record: type[R] = Derivatives,
+    record: type[R] = DerivativesRecord,
 ) -> R:
     """Differentiate the output of `source` with respect to each variable in `wrt`, symbolically.
 

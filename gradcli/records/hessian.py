@@ -10,7 +10,7 @@ from .symbolic import DerivativeProgram
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class HessianResult:
+class HessianRecord:
     """The value, the gradient and the Hessian of a program's output at one point."""
 
     source: str

@@ -37,7 +37,7 @@ class DerivativeProgram:
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class Derivatives:
+class DerivativesRecord:
     """What `gradcli diff` prints: the derivative of the output by each variable."""
 
     source: str

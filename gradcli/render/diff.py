@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..expr import Assign, Expr, Name, substitute
-from ..records.symbolic import DerivativeProgram, Derivatives
+from ..records.symbolic import DerivativeProgram, DerivativesRecord
 from . import formula
 from .formula import latex_name
 
@@ -18,11 +18,11 @@ def program_text(program: DerivativeProgram) -> str:
     )
 
 
-def to_text(derivatives: Derivatives) -> str:
+def to_text(derivatives: DerivativesRecord) -> str:
     return program_text(derivatives.combined) + "\n"
 
 
-def to_json(derivatives: Derivatives) -> str:
+def to_json(derivatives: DerivativesRecord) -> str:
     data = {
         "schema": 1,
         "source": derivatives.source,
@@ -34,7 +34,7 @@ def to_json(derivatives: Derivatives) -> str:
     return json.dumps(data, indent=2, allow_nan=False) + "\n"
 
 
-def _latex_lines(derivatives: Derivatives) -> list[tuple[str, str]]:
+def _latex_lines(derivatives: DerivativesRecord) -> list[tuple[str, str]]:
     """(left side, right side) pairs in LaTeX: named terms, then ∂output/∂x."""
     out = latex_name(derivatives.output)
     combined = derivatives.combined
@@ -66,7 +66,7 @@ def _latex_lines(derivatives: Derivatives) -> list[tuple[str, str]]:
     return lines
 
 
-def to_latex(derivatives: Derivatives, standalone: bool = False) -> str:
+def to_latex(derivatives: DerivativesRecord, standalone: bool = False) -> str:
     rows = " \\\\\n".join(f"{left} &= {right}" for left, right in _latex_lines(derivatives))
     body = "\\begin{align*}\n" + rows + "\n\\end{align*}\n"
     body += "".join(f"% warning: {w}\n" for w in derivatives.warnings)
@@ -77,7 +77,7 @@ def to_latex(derivatives: Derivatives, standalone: bool = False) -> str:
     return standalone_document(body)
 
 
-def to_markdown(derivatives: Derivatives) -> str:
+def to_markdown(derivatives: DerivativesRecord) -> str:
     lines = ["### Derivatives", "", *markdown_source(derivatives.source), ""]
     lines += [f"- ${left} = {right}$" for left, right in _latex_lines(derivatives)]
     lines += ["", "In gradcli's language (`gradcli eval` reads it back):", "", "```"]

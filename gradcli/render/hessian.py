@@ -7,12 +7,12 @@ import json
 import numpy as np
 
 from ..numbers import format_number, format_value
-from ..records.hessian import HessianResult
+from ..records.hessian import HessianRecord
 from .diff import markdown_source
 from .formula import latex_name
 
 
-def to_data(result: HessianResult) -> dict:
+def to_data(result: HessianRecord) -> dict:
     from .json_out import plain
 
     size = len(result.variables)
@@ -28,7 +28,7 @@ def to_data(result: HessianResult) -> dict:
     }
 
 
-def _json_warnings(result: HessianResult) -> list[str]:
+def _json_warnings(result: HessianRecord) -> list[str]:
     warnings = list(result.warnings)
     numbers = [result.value, result.matrix, *result.gradient.values(), *result.at.values()]
     if not all(np.all(np.isfinite(v)) for v in numbers):
@@ -36,11 +36,11 @@ def _json_warnings(result: HessianResult) -> list[str]:
     return warnings
 
 
-def to_json(result: HessianResult) -> str:
+def to_json(result: HessianRecord) -> str:
     return json.dumps(to_data(result), indent=2, allow_nan=False) + "\n"
 
 
-def _table(result: HessianResult, digits: int) -> tuple[list[str], list[list[str]]]:
+def _table(result: HessianRecord, digits: int) -> tuple[list[str], list[list[str]]]:
     """The matrix as a header (the variables) and one row of formatted numbers a variable."""
     header = ["", *result.variables]
     rows = [
@@ -50,11 +50,11 @@ def _table(result: HessianResult, digits: int) -> tuple[list[str], list[list[str
     return header, rows
 
 
-def _title(result: HessianResult) -> str:
+def _title(result: HessianRecord) -> str:
     return f"Hessian  (row i, column j: ∂²{result.output}/∂i∂j)"
 
 
-def to_text(result: HessianResult, digits: int = 4) -> str:
+def to_text(result: HessianRecord, digits: int = 4) -> str:
     out = result.output
     lines = [f"{out} = {format_value(result.value, digits)}", "", "Gradient"]
     lines += [f"  ∂{out}/∂{name} = {format_value(g, digits)}" for name, g in result.gradient.items()]
@@ -71,7 +71,7 @@ def to_text(result: HessianResult, digits: int = 4) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_markdown(result: HessianResult, digits: int = 4) -> str:
+def to_markdown(result: HessianRecord, digits: int = 4) -> str:
     out = latex_name(result.output)
     lines = ["### Hessian", "", *markdown_source(result.source), ""]
     lines += [f"${out} = {format_value(result.value, digits)}$", ""]
@@ -89,7 +89,7 @@ def to_markdown(result: HessianResult, digits: int = 4) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_latex(result: HessianResult, digits: int = 4, standalone: bool = False) -> str:
+def to_latex(result: HessianRecord, digits: int = 4, standalone: bool = False) -> str:
     from .latex import number, standalone_document
 
     names = [latex_name(n) for n in result.variables]
@@ -107,7 +107,7 @@ def to_latex(result: HessianResult, digits: int = 4, standalone: bool = False) -
     return standalone_document(body) if standalone else body
 
 
-def print_rich(result: HessianResult, digits: int = 4, console=None) -> None:
+def print_rich(result: HessianRecord, digits: int = 4, console=None) -> None:
     """The default in a terminal: the value and the gradient as lines, the matrix as a table."""
     from rich.console import Console
     from rich.table import Table
