@@ -69,3 +69,20 @@ def outline(source: str | Program) -> Derivation:
     return build_derivation(
         graph, placeholders, {}, [None] * count, [], (), [False] * count, [], record=Derivation
     )
+
+
+# --- examples ---
+
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:  # the examples are read when asked for, not at every start-up
+    from .examples import SeedExamples
+
+
+def seed_examples() -> SeedExamples:
+    """The worked examples of the seed notebooks (what `gradcli demo` lists and runs, and
+    docs/seeds.md shows): each notebook's title, every example in order (a gradcli command, or
+    why there is none), and the one the demo runs by default. Read only when asked for."""
+    from .examples import SEED_EXAMPLES
+
+    return SEED_EXAMPLES

@@ -1,6 +1,7 @@
 """The worked examples of the seed notebooks, each as a gradcli command: the one list that
-`gradcli demo` runs and `docs/build.py` turns into docs/seeds.md, so the two cannot drift.
-This module is data; which examples this gradcli can run is the CLI's to say (cli/cmd_demo.py).
+`gradcli demo` runs (reading it through `api.seed_examples()`) and `docs/build.py` turns into
+docs/seeds.md, so the two cannot drift. This module is data; which examples this gradcli can run
+is the CLI's to say (cli/cmd_demo.py).
 
 An example's `argv` is the command without a format option; `docs_argv()` adds the plain-text
 format the page shows (or `-o PICTURE` for a graph), `demo_argv()` what `gradcli demo NAME` runs.
@@ -11,6 +12,7 @@ nothing is left out silently: `pending` says why.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 SEEDS = {
@@ -58,6 +60,10 @@ class Example:
         if self.command in ("eval", "hessian") and fmt is not None:
             return [*self.argv, "--format", fmt]
         return list(self.argv)
+
+    def demo_line(self, fmt: str | None = None) -> str:
+        """`demo_argv(fmt)` as one types it: the `$ gradcli ...` line the demo prints first."""
+        return shell_join(self.demo_argv(fmt))
 
 
 SIGMOID = "a = w0*x0; b = w1*x1; c = a + b; d = c + w2; e = -d; f = exp(e); g = 1 + f; h = 1/g"
@@ -250,8 +256,6 @@ EXAMPLES: tuple[Example, ...] = (
             "x=4",
         ),
         "the loss table per epoch and the prediction the notebook's last line leaves empty",
-        requires="descend",
-        pending="gradcli descend (issue 9)",
     ),
     Example(
         "exercise-4-3",
@@ -370,6 +374,18 @@ EXAMPLES: tuple[Example, ...] = (
 )
 
 DEFAULT_DEMO = "sigmoid"
+
+
+@dataclass(frozen=True)
+class SeedExamples:
+    """Everything `gradcli demo` lists and runs, as one record for the API to hand out."""
+
+    seeds: Mapping[int, str]  # seed number -> what its notebook is about
+    examples: tuple[Example, ...]  # in the order of docs/seeds.md
+    default: str  # the example `gradcli demo` runs when given no name
+
+
+SEED_EXAMPLES = SeedExamples(SEEDS, EXAMPLES, DEFAULT_DEMO)
 
 
 _SAFE = re.compile(r"[A-Za-z0-9_.,=/:+-]+")
