@@ -76,7 +76,7 @@ def outline(source: str | Program) -> Derivation:
 from typing import TYPE_CHECKING  # noqa: E402
 
 if TYPE_CHECKING:  # the examples are read when asked for, not at every start-up
-    from .examples import SeedExamples
+    from .records.examples import SeedExamples
 
 
 def seed_examples() -> SeedExamples:

@@ -17,7 +17,7 @@ from ..errors import GradcliError
 from .common import DebugOpt, Format, app
 
 if TYPE_CHECKING:  # the examples are read when a command needs them, not at every start-up
-    from ..examples import Example
+    from ..records.examples import Example
 
 
 def command_exists(name: str) -> bool:
