@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,14 @@ from .ops import CONSTANTS
 from .parse import parse_program
 from .result import Derivation
 from .values import parse_at
+
+if TYPE_CHECKING:  # the feature modules load on first call; their types are named here only
+    from .points.columns import Column
+    from .points.evaluate import Results
+    from .points.load import Given
+    from .points.run import PointsRun
+    from .records.check import CheckResult, Nudge
+    from .records.descend import DescendResult
 
 __all__ = [
     "Compiled",
@@ -71,9 +80,169 @@ def outline(source: str | Program) -> Derivation:
     )
 
 
-# --- examples ---
+# --- gradient check and --perturb ---
+# The feature modules load on the first call: at import they would cost every command (eval
+# too) several milliseconds of start-up. So the defaults below are written out: they are
+# check.Settings' own, and tests/test_arch_check.py keeps the two equal.
+def check(
+    source: str | Program,
+    at: Mapping[str, object] | None = None,
+    /,
+    *,
+    wrt: Iterable[str] | None = None,
+    eps: float = 6e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    **values: object,
+) -> CheckResult:
+    """Check reverse mode against finite differences, element by element, at one point.
 
-from typing import TYPE_CHECKING  # noqa: E402
+    `at` (or keyword arguments) binds the free variables, as for `evaluate`; `wrt` limits the
+    check to some variables (default: all). Every element of every checked variable's gradient
+    (every entry of the Jacobian, for an array output) gets a Row: the reverse-mode value, the
+    Richardson-extrapolated central difference with step h = eps·max(1, |x|), the errors, and a
+    verdict, "ok", "kink" (not differentiable there: reverse mode gave its convention's value)
+    or "FAIL" (when |reverse − fd| > atol + rtol·max(|reverse|, |fd|) + noise). The result's
+    `passed` is False when a row fails. Raises GradcliError for bad input (the program, the
+    values, `wrt`, eps outside (0, 1), a negative tolerance), or when the output is not finite
+    at the point.
+    """
+    from . import check as gradient_check
+
+    given = {**(at or {}), **values}
+    settings = gradient_check.Settings(eps, rtol, atol)
+    return gradient_check.check(source, given, wrt, settings)
+
+
+def perturb(
+    source: str | Program, at: Mapping[str, object] | None = None, /, *, spec: str, **values: object
+) -> Nudge:
+    """Nudge one node by h and recompute every node downstream (seed 002's narration).
+
+    `spec` names the node and the nudge: `u` (h = 0.001), `u=0.5`, `x[1]=0.5` for one element of
+    an array (every element without an index). `at` (or keyword arguments) binds the free
+    variables, as for `evaluate`. Each row of the Nudge holds a node's value before and after,
+    the change, change/h (the finite-difference estimate of ∂node/∂target) and the same
+    derivative by reverse mode (None when the graph is too big for a backward pass per node).
+    Raises GradcliError for a bad spec, a name that is not a node of the program, an element
+    that is not there, or bad input.
+    """
+    from . import perturb as nudging
+
+    given = {**(at or {}), **values}
+    return nudging.perturb(source, given, spec)
+
+
+# --- descend ---
+
+
+def descend(
+    source: str | Program,
+    /,
+    *,
+    data: Given,
+    params: Given,
+    lr: float = 0.01,
+    epochs: int = 40,
+    batch: int | str | None = 1,
+    optimizer: str = "sgd",
+    every: int = 5,
+    predict: Given | None = None,
+    model: str | None = None,
+    skip_bad: bool = False,
+    on_epoch: Callable[[int], object] | None = None,
+) -> DescendResult:
+    """Learn the parameters of the loss `source` by gradient descent over `data`.
+
+    `data` is a mapping of columns (`{"x": [1, 2, 3], "y": [2, 4, 6]}`, the samples along the
+    first axis), inline NAME=[...] options as `--data` takes them, or the name of a CSV / JSON
+    Lines file (`-`: standard input; with `skip_bad`, rows with a bad value are skipped).
+    `params` gives the parameters to learn and their start values (`{"w": 1.0}` or `"w=1,b=0"`).
+    Each epoch is a pass over the data in steps of `batch` samples (`"all"` or None: all of them)
+    with `optimizer` ("sgd", "momentum" or "adam") at learning rate `lr`; `every` says which
+    epochs keep their per-sample steps. `predict` gives inputs for the trained `model` (an
+    expression, or the name of an intermediate of the loss; default: the last intermediate
+    computed from the parameters and the `predict` names). `on_epoch(done)` is called after
+    each epoch (a progress bar).
+
+    A loss that stops being finite ends the run with `status == "diverged"`, a Ctrl-C with
+    "interrupted"; `params` holds the parameters reached either way. Raises GradcliError for
+    bad input, before any training.
+    """
+    from . import descend as gd
+    from .points.load import check_data, named_values, read_data, start_params
+
+    settings = gd.check_settings(lr, epochs, batch, optimizer, every)
+    loss = compile(source)
+    start = start_params(named_values(params, "--params"), loss.variables)
+    columns, where, inline = read_data(data, set(loss.names.free), skip_bad)
+    check_data(loss, columns, where, start, inline)
+    predictor = None
+    if predict:
+        at = named_values(predict, "--predict")
+        model_source, label = gd.choose_model(loss.program, model, at, start)
+        predictor = gd.predictor(compile(model_source), label, at, start)
+    return gd.run(loss, columns, start, settings, predictor, on_epoch)
+
+
+# --- points ---
+
+
+def open_points_run(
+    source: str | Program,
+    points: str,
+    at: Mapping[str, object],
+    /,
+    *,
+    wrt: Iterable[str] | None = None,
+    chunk: int | None = None,
+    skip_bad: bool = False,
+    on_warning: Callable[[str], object] | None = None,
+) -> PointsRun:
+    """`source` compiled and the points file `points` (CSV or JSON Lines; `-`: standard input)
+    opened and bound to it: the file gives some variables, `at` fixes the others. `wrt` limits
+    the gradients, `chunk` the points per vectorised pass; with `skip_bad` rows with a bad value
+    are skipped (and counted). `on_warning` hears of warnings as they come. Use the run as a
+    context manager (`with`): it closes the file. Raises GradcliError for bad input.
+    """
+    from .points.read import open_points
+    from .points.run import bind_run
+
+    compiled = compile(source)
+    file = open_points(points)
+    try:
+        return bind_run(compiled, file, at, wrt=wrt, chunk=chunk, skip_bad=skip_bad, on_warning=on_warning)
+    except BaseException:
+        file.close()
+        raise
+
+
+def evaluate_points(
+    compiled: Compiled,
+    columns: Mapping[str, Column],
+    fixed: Mapping[str, np.ndarray],
+    wrt: tuple[str, ...],
+    n: int,
+) -> Results:
+    """Evaluate at `n` points at once: `columns` gives each variable's values at every point,
+    `fixed` the values shared by all of them; the gradients by the `wrt` variables. Programs of
+    elementwise operations over scalars run in one vectorised pass, others one point at a time
+    (a point that fails is an error in `Results.errors`, not raised)."""
+    from .points.evaluate import evaluate_points as evaluate
+
+    return evaluate(compiled, columns, fixed, wrt, n)
+
+
+# --- graph ---
+
+
+def parse(source: str) -> Program:
+    """The program `source` parsed (its syntax checked), to evaluate or draw later without
+    parsing it again. Raises GradcliError, pointing at the place, for a syntax error."""
+    return parse_program(source)
+
+
+# --- examples ---
 
 if TYPE_CHECKING:  # the examples are read when asked for, not at every start-up
     from .records.examples import SeedExamples

@@ -1,4 +1,4 @@
-"""Reverse mode against finite differences (`gradcli check`), and the nudge narration (`--perturb`).
+"""Reverse mode against finite differences: `gradcli check` (`--perturb` is in perturb.py).
 
 The rule, for every element x of every variable (it is also in `gradcli check --help`):
 
@@ -29,9 +29,8 @@ function is smooth, and a failure there fails the row.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,134 +38,72 @@ from .backprop import needs_grad
 from .errors import GradcliError
 from .evaluation import evaluate, jacobian_rows
 from .expr import Program
-from .graph import Graph, Node, build_graph, program_names
+from .graph import Graph, Node, ProgramNames, build_graph, program_names
+from .numbers import format_number
 from .ops import OPS
-from .parse import parse_program, suggest
-from .records import DerivationRecord
+from .parse import parse_program
+from .records import DerivationRecord, NodeRecord
+from .records.check import CheckResult, Row
 
 EPS = 6e-6
 RTOL = 1e-5
 ATOL = 1e-8
-NUDGE = 1e-3  # seed 002 nudges u from 6 to 6.001
 MACHINE_EPS = float(np.finfo(np.float64).eps)
 SHRINK = 16.0
 RETRIES = 3
 MAX_ATTEMPTS = 300  # enough to go from h = eps down to eps·|x| for any normal float x
-_MAX_REVERSE_PASSES = 2000  # the --perturb reverse column costs one backward pass per element
 
 
 @dataclass(frozen=True)
-class Row:
-    """One gradient element: reverse mode next to the finite difference, and the verdict."""
+class Settings:
+    """The relative step of the finite differences and the tolerances of a row, checked as they
+    come in (GradcliError names the option)."""
 
-    variable: str
-    index: tuple[int, ...]  # the element of the variable; () for a scalar
-    output_index: tuple[int, ...]  # the element of the output; () for a scalar output
-    reverse: float
-    fd: float  # the Richardson-extrapolated central difference (one-sided at a domain edge)
-    abs_err: float
-    rel_err: float
-    verdict: str  # "ok", "kink" or "FAIL"
-    h: float
-    fd_h: float  # D(h)
-    fd_h2: float  # D(h/2)
-    truncation: float  # |D(h) - D(h/2)|
-    noise: float  # the rounding noise estimate of fd
-    tolerance: float  # what |reverse - fd| was allowed
-    left: float  # one-sided differences
-    right: float
-    note: str = ""
-    kink: tuple[str, ...] = ()  # the conventions of the kinks hit
+    eps: float = EPS
+    rtol: float = RTOL
+    atol: float = ATOL
 
-
-@dataclass
-class CheckResult:
-    source: str
-    output_name: str
-    at: dict[str, np.ndarray]
-    value: np.ndarray
-    rows: list[Row]
-    eps: float
-    rtol: float
-    atol: float
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def verdict(self) -> str:
-        """ "FAIL" if any row fails, else "kink" if a row sits at a kink, else "ok"."""
-        verdicts = {row.verdict for row in self.rows}
-        return "FAIL" if "FAIL" in verdicts else ("kink" if "kink" in verdicts else "ok")
-
-    @property
-    def passed(self) -> bool:
-        return self.verdict != "FAIL"
-
-
-def _validate(eps: float, rtol: float, atol: float) -> None:
-    if not (math.isfinite(eps) and 0 < eps < 1):
-        raise GradcliError(
-            f"--eps must be a number between 0 and 1, not {eps}",
-            hint="the step is eps * max(1, |x|); the default 6e-6 suits most functions",
-        )
-    for name, tol in (("--rtol", rtol), ("--atol", atol)):
-        if not (math.isfinite(tol) and tol >= 0):
-            raise GradcliError(f"{name} must be a number >= 0, not {tol}")
-
-
-def _scalar(value) -> float:
-    return float(np.asarray(value))
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.eps) and 0 < self.eps < 1):
+            raise GradcliError(
+                f"--eps must be a number between 0 and 1, not {self.eps}",
+                hint="the step is eps * max(1, |x|); the default 6e-6 suits most functions",
+            )
+        for name, tol in (("--rtol", self.rtol), ("--atol", self.atol)):
+            if not (math.isfinite(tol) and tol >= 0):
+                raise GradcliError(f"{name} must be a number >= 0, not {tol}")
 
 
 def check(
-    source: str | Program,
-    at: Mapping[str, object] | None = None,
-    *,
-    eps: float = EPS,
-    rtol: float = RTOL,
-    atol: float = ATOL,
+    source: str | Program, values: Mapping[str, object], wrt: Iterable[str] | None, settings: Settings
 ) -> CheckResult:
-    """Check every element of every variable's reverse-mode gradient against finite differences.
+    """Check every element of the reverse-mode gradient of every variable (or of those in `wrt`)
+    against finite differences (`gradcli.api.check` is the public entry).
 
     Raises GradcliError for bad input, or when the output is not finite at the point.
     """
-    _validate(eps, rtol, atol)
     program = parse_program(source) if isinstance(source, str) else source
-    point = _Point.at(program, program_names(program), at or {})
-    derivation = point.derivation
+    wrt = None if wrt is None else tuple(wrt)
+    point = _Point.at(program, program_names(program), values, wrt)
+    derivation, value = point.derivation, np.asarray(point.derivation.value)
     output_name = derivation.output_node.name
-    if not point.finite:
+    if not np.all(np.isfinite(value)):
         raise GradcliError(
-            f"the output {output_name} is {np.asarray(derivation.value).tolist()} here: "
-            "finite differences need a finite value",
+            f"the output {output_name} is {value.tolist()} here: finite differences need a finite value",
             hint="choose --at values inside the domain of every function",
         )
-    settings = _Settings(eps, rtol, atol)
     rows: list[Row] = []
     for name in derivation.gradient:
         for index in np.ndindex(point.values[name].shape):
             x = abs(float(point.values[name][index]))
-            rows += _element_rows(point, name, index, eps * max(1.0, x), settings, sides=True)
+            rows += _element_rows(point, name, index, settings.eps * max(1.0, x), settings, sides=True)
     warnings = [w for w in derivation.warnings if "does not depend" not in w]
     if not rows:
         warnings.append("there is nothing to check: the program has no variables with elements")
+    at = dict(derivation.at)
     return CheckResult(
-        derivation.source,
-        output_name,
-        dict(derivation.at),
-        np.asarray(derivation.value),
-        rows,
-        eps,
-        rtol,
-        atol,
-        warnings,
+        derivation.source, output_name, at, value, rows, settings.eps, settings.rtol, settings.atol, warnings
     )
-
-
-@dataclass(frozen=True)
-class _Settings:
-    eps: float
-    rtol: float
-    atol: float
 
 
 @dataclass
@@ -174,30 +111,26 @@ class _Point:
     """The program evaluated and differentiated at one point, with what the rows need from it."""
 
     program: Program
-    names: object  # ProgramNames
+    names: ProgramNames
+    wrt: tuple[str, ...] | None  # the variables checked; None: all
     derivation: DerivationRecord
-    graph: Graph
+    graph: Graph  # the engine's own graph at this point, for its walks (the record is for reading)
     grads: list[list[np.ndarray | None]]  # ∂output[k]/∂node for every node, per output element k
     values: dict[str, np.ndarray]
     components: list[tuple[int, ...]]  # the output's elements; [()] for a scalar output
 
     @classmethod
-    def at(cls, program: Program, names, values: Mapping[str, object]) -> _Point:
-        derivation = evaluate(program, values)
-        graph = Graph(derivation.nodes, derivation.output, derivation.variables, derivation.source)
+    def at(
+        cls, program: Program, names: ProgramNames, values: Mapping[str, object], wrt: tuple[str, ...] | None
+    ) -> _Point:
+        derivation = evaluate(program, values, wrt)
+        arrays = {n: np.array(v, dtype=np.float64) for n, v in derivation.at.items()}
+        graph = build_graph(program, arrays, names)
         value = np.asarray(derivation.value)
         # A one-element output is differentiated as a scalar (the contract).
         components = [()] if value.size == 1 else list(np.ndindex(value.shape))
-        arrays = {n: np.array(v, dtype=np.float64) for n, v in derivation.at.items()}
-        return cls(program, names, derivation, graph, _node_grads(derivation, graph), arrays, components)
-
-    @property
-    def finite(self) -> bool:
-        return bool(np.all(np.isfinite(self.derivation.value)))
-
-    @property
-    def f0(self) -> np.ndarray:
-        return np.asarray(self.derivation.value, dtype=np.float64).ravel()
+        grads = _node_grads(derivation, graph)
+        return cls(program, names, wrt, derivation, graph, grads, arrays, components)
 
     def run(self, values: dict[str, np.ndarray]) -> list[Node]:
         """The nodes of the program evaluated at `values` (the same graph, other numbers)."""
@@ -213,17 +146,18 @@ class _Point:
         gradient = np.asarray(self.derivation.gradient[name])
         scalar = self.components == [()]
         return np.array(
-            [_scalar(gradient[index] if scalar else gradient[k + index]) for k in self.components]
+            [float(np.asarray(gradient[index] if scalar else gradient[k + index])) for k in self.components]
         )
 
 
 def _node_grads(derivation: DerivationRecord, graph: Graph) -> list[list[np.ndarray | None]]:
-    value = np.asarray(derivation.value)
-    if value.size == 1:
+    """∂output[k]/∂node for every node: the backward pass's own for a scalar output, else the
+    Jacobian rows from every output element at once."""
+    if np.size(derivation.value) == 1:
         return [[node.grad for node in derivation.nodes]]
-    needs = needs_grad(graph, set(derivation.variables.values()))
+    needs = needs_grad(graph, set(graph.variables.values()))
     rows = jacobian_rows(graph, needs, keep=set(range(len(graph.nodes))))
-    return [[None if row is None else row[k] for row in rows] for k in range(value.size)]
+    return [[None if row is None else row[k] for row in rows] for k in range(np.size(derivation.value))]
 
 
 @dataclass
@@ -266,7 +200,7 @@ def _estimate(point: _Point, name, index, h, noise_sum) -> _Estimate:
         output = np.asarray(nodes[point.derivation.output].value, dtype=np.float64).ravel()
         return output, float(values[name][index]), nodes
 
-    f0 = point.f0
+    f0 = np.asarray(point.derivation.value, dtype=np.float64).ravel()
     with np.errstate(all="ignore"):
         fp, xp, plus = at(h)
         fm, xm, minus = at(-h)
@@ -301,7 +235,7 @@ def _noise_sums(derivation: DerivationRecord, grads, depends: list[bool]) -> np.
     return np.array(sums)
 
 
-def _element_rows(point: _Point, name, index, h, settings: _Settings, sides: bool) -> list[Row]:
+def _element_rows(point: _Point, name, index, h, settings: Settings, sides: bool) -> list[Row]:
     """The rows of one element of a variable (one per output element), starting from step h."""
     derivation = point.derivation
     depends = needs_grad(point.graph, {derivation.variables[name]})
@@ -329,25 +263,27 @@ def _element_rows(point: _Point, name, index, h, settings: _Settings, sides: boo
         return checked_sides
 
     return [
-        _judge(name, index, k, float(reverse[j]), chosen, j, hit, beside if sides else None, rtol, atol)
+        _judge(name, index, k, float(reverse[j]), chosen, j, hit, beside if sides else None, settings)
         for j, k in enumerate(point.components)
     ]
 
 
-def _sides(point: _Point, name, index, h, settings: _Settings) -> list[list[Row] | None]:
+def _sides(point: _Point, name, index, h, settings: Settings) -> list[list[Row] | None]:
     """The same check at x - h/2 and x + h/2, each with steps that stay on its side of the kink
     at x: on a smooth piece every rule must hold. None for a side outside the domain."""
     result: list[list[Row] | None] = []
     for offset in (-h / 2, h / 2):
-        side = _Point.at(point.program, point.names, point.shifted(name, index, offset))
-        if not side.finite:
+        side = _Point.at(point.program, point.names, point.shifted(name, index, offset), point.wrt)
+        if not np.all(np.isfinite(side.derivation.value)):
             result.append(None)
             continue
         result.append(_element_rows(side, name, index, h / 16, settings, sides=False))
     return result
 
 
-def _kinks_hit(derivation: DerivationRecord, kinks: list[Node], estimate: _Estimate) -> list[Node]:
+def _kinks_hit(
+    derivation: DerivationRecord, kinks: list[NodeRecord], estimate: _Estimate
+) -> list[NodeRecord]:
     """The kink nodes whose kinked elements move when the variable does."""
     hit = []
     for node in kinks:
@@ -382,7 +318,22 @@ def _close(a: float, b: float, atol: float, rtol: float, noise: float) -> bool:
     return math.isfinite(error) and error <= atol + rtol * max(abs(a), abs(b)) + noise
 
 
-def _judge(name, index, output_index, reverse, est: _Estimate, j, hit, beside, rtol, atol) -> Row:
+@dataclass(frozen=True)
+class _Compared:
+    """What reverse mode is compared with, for one output element at the chosen step."""
+
+    fd: float  # the central difference, or a one-sided one (the note says why)
+    noise: float
+    left: float
+    right: float
+    truncation: float
+    noise_one_sided: float
+    agree: bool  # the one-sided differences agree: differentiable, as far as they can tell
+    note: str
+
+
+def _compared(reverse: float, est: _Estimate, j: int, settings: Settings) -> _Compared:
+    rtol, atol = settings.rtol, settings.atol
     fd, noise = float(est.fd[j]), float(est.noise[j])
     left, right = float(est.left[j]), float(est.right[j])
     truncation, noise1 = float(est.truncation[j]), float(est.noise_one_sided[j])
@@ -407,238 +358,117 @@ def _judge(name, index, output_index, reverse, est: _Estimate, j, hit, beside, r
         # one-sided ones, each on a smooth piece, agree with each other and with reverse mode.
         fd, noise = (left + right) / 2, noise1
         note = "the one-sided differences are used: the central ones straddle a kink of a higher derivative"
+    return _Compared(fd, noise, left, right, truncation, noise1, agree, note)
+
+
+def _judge(
+    name: str,
+    index: tuple[int, ...],
+    output_index: tuple[int, ...],
+    reverse: float,
+    est: _Estimate,
+    j: int,
+    hit: list[NodeRecord],
+    beside: Callable[[], list[list[Row] | None]] | None,
+    settings: Settings,
+) -> Row:
+    """Output element j's row for one element of a variable: the errors and the verdict."""
+    c = _compared(reverse, est, j, settings)
     with np.errstate(all="ignore"):
-        abs_err = abs(reverse - fd) if reverse != fd else 0.0
-        scale = max(abs(reverse), abs(fd))
+        abs_err = abs(reverse - c.fd) if reverse != c.fd else 0.0
+        scale = max(abs(reverse), abs(c.fd))
         rel_err = abs_err / scale if scale > 0 else 0.0
-    tolerance = atol + rtol * scale + noise
-    passes = _close(reverse, fd, atol, rtol, noise)
-    sides = f"the one-sided differences are {_num(left)} and {_num(right)}"
+    tolerance = settings.atol + settings.rtol * scale + c.noise
     conventions = tuple(dict.fromkeys(node.kink for node in hit))
     said = "; ".join(conventions)
-    verdict, wrong_beside = "", ""
-    if hit and beside is not None:
-        for where, rows in zip(("left", "right"), beside(), strict=True):
-            if rows is not None and rows[j].verdict == "FAIL":
-                row = rows[j]
-                wrong_beside = (
-                    f"at a kink ({said}), and just {where} of it ({_num(est.h / 2)} away, where the function "
-                    f"is smooth) reverse mode gives {_num(row.reverse)} but finite differences {_num(row.fd)}"
-                )
-                break
-    if wrong_beside:
-        verdict, note = "FAIL", wrong_beside
-    elif hit and not agree:
-        verdict = "kink"
-        note = f"not differentiable here; {sides} (reverse mode gives {_num(reverse)}: {said})"
-    elif passes:
-        verdict = "ok"
-    elif hit:
-        verdict = "kink"
-        note = (
-            f"differentiable here (both one-sided differences are {_num(left)}), but reverse mode gives "
-            f"{_num(reverse)} by a kink's convention ({said})"
-        )
-    elif not agree and not math.isfinite(reverse):
-        verdict = "kink"
-        note = f"not differentiable here; {sides} (reverse mode gives {_num(reverse)})"
-    elif not agree and (
-        _close(reverse, left, atol, rtol, noise1) or _close(reverse, right, atol, rtol, noise1)
-    ):
-        verdict = "kink"
-        side = "left" if _close(reverse, left, atol, rtol, noise1) else "right"
-        note = (
-            f"a kink lies within the step h = {_num(est.h)}: {sides}; reverse mode agrees with the "
-            f"{side} one (a smaller --eps can step past it)"
-        )
+    wrong = _wrong_beside(beside(), j, said, est.h) if hit and beside is not None else ""
+    if wrong:
+        verdict, note = "FAIL", wrong
     else:
-        verdict = "FAIL"
-        note = f"reverse mode and finite differences differ by {_num(abs_err)} (allowed {_num(tolerance)})"
-        if not math.isfinite(reverse) and math.isfinite(fd):
-            note = (
-                f"reverse mode gives {_num(reverse)} where finite differences give {_num(fd)}: an overflow, "
-                "0·inf or inf − inf in the chain rule (gradcli eval shows the step where it starts)"
-            )
-        if truncation > tolerance:
-            note += f"; the truncation estimate {_num(truncation)} is large, a smaller --eps may settle it"
-        elif noise > atol + rtol * scale:
-            note += "; rounding noise is large here, a larger --eps may settle it"
+        verdict, note = _verdict(reverse, c, bool(hit), said, est.h, settings)
+        if verdict == "FAIL":
+            note = _failure(reverse, c, abs_err, scale, tolerance, settings)
     return Row(
         name,
         tuple(int(i) for i in index),
         tuple(int(i) for i in output_index),
         reverse,
-        fd,
+        c.fd,
         abs_err,
         rel_err,
         verdict,
         est.h,
         float(est.fd_h[j]),
         float(est.fd_h2[j]),
-        truncation,
-        noise,
+        c.truncation,
+        c.noise,
         tolerance,
-        left,
-        right,
+        c.left,
+        c.right,
         note,
         conventions,
     )
 
 
-def _num(value: float) -> str:
-    from .numbers import format_number
-
-    return format_number(value, 6)
-
-
-# --- --perturb: nudge one node, watch everything downstream move ------------------------------
-
-
-@dataclass(frozen=True)
-class NudgeRow:
-    node: Node
-    before: np.ndarray
-    after: np.ndarray
-    change: np.ndarray
-    ratio: np.ndarray  # change / h: the finite-difference estimate of ∂node/∂target
-    reverse: np.ndarray | None  # ∂node/∂target by reverse mode (None when too costly)
-
-
-@dataclass
-class Nudge:
-    derivation: DerivationRecord
-    target: Node
-    index: tuple[int, ...] | None  # the element nudged; None: every element
-    h: float
-    rows: list[NudgeRow]
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def target_label(self) -> str:
-        return self.target.name + _index_text(self.index)
-
-
-def _index_text(index: tuple[int, ...] | None) -> str:
-    return "" if not index else "[" + ",".join(str(i) for i in index) + "]"
-
-
-_SPEC = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([^\]]*)\])?\s*(?:=(.*))?", re.DOTALL)
-
-
-def parse_perturb(spec: str) -> tuple[str, tuple[int, ...] | None, float]:
-    """`NAME`, `NAME=h`, `x[1]=h`, `W[0,1]` -> (name, index or None, h)."""
-    match = _SPEC.fullmatch(spec)
-    if match is None:
-        raise GradcliError(
-            f"--perturb expects NAME or NAME=h, got {spec!r}", hint="e.g. --perturb u=0.001 or --perturb x[1]"
-        )
-    name, index_text, h_text = match.groups()
-    index = None
-    if index_text is not None:
-        try:
-            index = tuple(int(part) for part in index_text.split(","))
-        except ValueError:
-            raise GradcliError(
-                f"--perturb {spec!r}: the index must be whole numbers, e.g. {name}[0] or {name}[1,2]"
-            ) from None
-    h = NUDGE
-    if h_text is not None:
-        try:
-            h = float(h_text)
-        except ValueError:
-            raise GradcliError(
-                f"--perturb {spec!r}: {h_text.strip()!r} is not a number", hint="e.g. u=0.001"
-            ) from None
-        if not math.isfinite(h) or h == 0:
-            raise GradcliError(f"--perturb {spec!r}: the nudge must be a finite number other than 0")
-    return name, index, h
-
-
-def perturb(source: str | Program, at: Mapping[str, object] | None, spec: str) -> Nudge:
-    """Nudge one node (a variable, or an intermediate the program names) by h and recompute: the
-    nodes before it keep their values, every node downstream moves, and change/h estimates its
-    derivative with respect to the nudged node (seed 002's narration)."""
-    name, index, h = parse_perturb(spec)
-    derivation = evaluate(source, at or {})
-    nodes = derivation.nodes
-    target = next((node for node in nodes if node.op != "const" and node.name == name), None)
-    if target is None:
-        known = [node.name for node in nodes if node.op != "const"]
-        near = suggest(name, known)
-        raise GradcliError(
-            f"--perturb names {name!r}, which is not a node of the program",
-            hint=(f"did you mean {near!r}? " if near else "") + "the nodes are: " + ", ".join(known),
-        )
-    shape = np.shape(target.value)
-    delta = np.zeros(shape)
-    if index is None:
-        delta += h
-    else:
-        if len(index) != len(shape) or not all(-n <= i < n for i, n in zip(index, shape, strict=True)):
-            where = f"shape {shape}" if shape else "a scalar: leave the index out"
-            raise GradcliError(f"--perturb {name}{_index_text(index)}: no such element, {name} is {where}")
-        delta[index] = h
-    graph = Graph(nodes, derivation.output, derivation.variables, derivation.source)
-    depends = needs_grad(graph, {target.id})
-    after = _replay(nodes, target, delta, depends)
-    direction = delta / h
-    reverse = _reverse_column(graph, target, depends, direction)
-    warnings = list(derivation.warnings)
-    if reverse is None:
-        warnings.append(
-            "the reverse-mode column is left out: the graph is too big to backpropagate from every node"
-        )
-    rows = []
-    with np.errstate(all="ignore"):
-        for node in nodes:
-            before = np.asarray(node.value)
-            change = after[node.id] - before
-            rows.append(
-                NudgeRow(
-                    node,
-                    before,
-                    after[node.id],
-                    change,
-                    change / h,
-                    None if reverse is None else reverse[node.id],
-                )
+def _wrong_beside(sides: list[list[Row] | None], j: int, said: str, h: float) -> str:
+    """Why the row fails when the check beside a kink (h/2 to either side) fails; "" if it passes."""
+    for where, rows in zip(("left", "right"), sides, strict=True):
+        if rows is not None and rows[j].verdict == "FAIL":
+            row = rows[j]
+            return (
+                f"at a kink ({said}), and just {where} of it ({_shown(h / 2)} away, where the function "
+                f"is smooth) reverse mode gives {_shown(row.reverse)} but finite differences {_shown(row.fd)}"
             )
-    return Nudge(derivation, target, index, h, rows, warnings)
+    return ""
 
 
-def _replay(nodes: list[Node], target: Node, delta: np.ndarray, depends: list[bool]) -> list[np.ndarray]:
-    """The values with `target` moved by `delta`: the nodes downstream recomputed, the others kept."""
-    values = [np.asarray(node.value) for node in nodes]
-    with np.errstate(all="ignore"):
-        for node in nodes:
-            if node.id == target.id:
-                values[node.id] = values[node.id] + delta
-            elif depends[node.id]:
-                forward: Callable = OPS[node.op].forward
-                again = forward(*(nodes[i].value for i in node.inputs))
-                if not np.array_equal(again, node.value, equal_nan=True):
-                    raise GradcliError(f"cannot nudge through {node.name} ({node.op}): it does not recompute")
-                values[node.id] = np.asarray(forward(*(values[i] for i in node.inputs)))
-    return values
+def _verdict(
+    reverse: float, c: _Compared, hit: bool, said: str, h: float, settings: Settings
+) -> tuple[str, str]:
+    """("ok" | "kink" | "FAIL", the note): a kink explains a disagreement only when the one-sided
+    differences show one, or reverse mode gave a kinked op's convention."""
+    rtol, atol = settings.rtol, settings.atol
+    left, right, noise1 = c.left, c.right, c.noise_one_sided
+    sides = f"the one-sided differences are {_shown(left)} and {_shown(right)}"
+    if hit and not c.agree:
+        return "kink", f"not differentiable here; {sides} (reverse mode gives {_shown(reverse)}: {said})"
+    if _close(reverse, c.fd, atol, rtol, c.noise):
+        return "ok", c.note
+    if hit:
+        return "kink", (
+            f"differentiable here (both one-sided differences are {_shown(left)}), but reverse mode gives "
+            f"{_shown(reverse)} by a kink's convention ({said})"
+        )
+    if not c.agree and not math.isfinite(reverse):
+        return "kink", f"not differentiable here; {sides} (reverse mode gives {_shown(reverse)})"
+    on_left = _close(reverse, left, atol, rtol, noise1)
+    if not c.agree and (on_left or _close(reverse, right, atol, rtol, noise1)):
+        side = "left" if on_left else "right"
+        return "kink", (
+            f"a kink lies within the step h = {_shown(h)}: {sides}; reverse mode agrees with the "
+            f"{side} one (a smaller --eps can step past it)"
+        )
+    return "FAIL", ""
 
 
-def _reverse_column(graph: Graph, target: Node, depends: list[bool], direction: np.ndarray):
-    """∂node/∂target (along the nudge's direction) for every node, by backpropagating from each."""
-    nodes = graph.nodes
-    passes = sum(np.size(node.value) for node in nodes if depends[node.id])
-    if passes > _MAX_REVERSE_PASSES:
-        return None
-    column: list[np.ndarray] = []
-    for node in nodes:
-        if not depends[node.id]:
-            column.append(np.zeros(np.shape(node.value)))
-            continue
-        sub = Graph(nodes, node.id, graph.variables, graph.source)
-        value = np.asarray(node.value)
-        rows = jacobian_rows(sub, depends, keep={target.id})[target.id]  # ∂node[k]/∂target, every k
-        if rows is None:
-            column.append(np.zeros(value.shape))
-            continue
-        entries = np.sum(rows * direction, axis=tuple(range(1, rows.ndim)))
-        column.append(entries.reshape(value.shape))
-    return column
+def _failure(
+    reverse: float, c: _Compared, abs_err: float, scale: float, tolerance: float, settings: Settings
+) -> str:
+    """The note of a failed row: by how much, and what might settle it."""
+    note = f"reverse mode and finite differences differ by {_shown(abs_err)} (allowed {_shown(tolerance)})"
+    if not math.isfinite(reverse) and math.isfinite(c.fd):
+        note = (
+            f"reverse mode gives {_shown(reverse)} where finite differences give {_shown(c.fd)}: "
+            "an overflow, 0·inf or inf − inf in the chain rule (gradcli eval shows the step where it starts)"
+        )
+    if c.truncation > tolerance:
+        note += f"; the truncation estimate {_shown(c.truncation)} is large, a smaller --eps may settle it"
+    elif c.noise > settings.atol + settings.rtol * scale:
+        note += "; rounding noise is large here, a larger --eps may settle it"
+    return note
+
+
+def _shown(value: float) -> str:
+    """A number in a row's note, as the tables show it: the note is part of the result (`note` in
+    the JSON), so it is written here rather than by a renderer."""
+    return format_number(value, 6)

@@ -3,24 +3,36 @@
 The loop is seed 002's: for each sample in order, the loss and its gradient at the current
 parameters, then an update (`w -= lr * grad` for sgd). With a batch of N samples (or all of
 them) the step uses the mean loss and the mean gradient over the batch. The program is parsed
-once (`gradcli.compile`); minibatches of an elementwise program are evaluated in one vectorised
-pass (`gradcli.points.evaluate.evaluate_points`).
+once (`gradcli.compile`, by the api, which sits above this module and hands the compiled loss
+in); minibatches of an elementwise program are evaluated in one vectorised pass
+(`gradcli.points.evaluate.evaluate_points`).
 
-`train` yields one `Epoch` record per epoch; `Trainer.params` always holds the parameters
-reached, so a caller interrupted mid-epoch (Ctrl-C) can still print them.
+`gradcli.api.descend` checks the settings (`check_settings`), the parameters and the data
+(`gradcli.points.load`) and the model for --predict (`choose_model`, `predictor`), then `run`s:
+the result is a frozen `DescendResult` (gradcli.records.descend). A loss that stops being finite
+or a Ctrl-C ends the run early, with the parameters reached and a status that says why.
+`Trainer.train` yields one `Epoch` record per epoch; `Trainer.params` always holds the
+parameters reached, so a run interrupted mid-epoch still has them.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .binding import as_array
 from .errors import GradcliError
 from .expr import Assign, Name, Program
+from .graph import program_names
+from .ops import CONSTANTS
+from .points.evaluate import Evaluable, evaluate_points
+from .points.load import non_finite_text
+from .records.descend import CURVE_KEEP as CURVE_KEEP  # re-exported: how much of a run is kept
+from .records.descend import HISTORY_KEEP as HISTORY_KEEP
+from .records.descend import DescendResult, Epoch, History, Prediction, Sample, Settings
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 MOMENTUM = 0.9
@@ -61,92 +73,6 @@ def adam(params: dict[str, np.ndarray], grads: Mapping[str, np.ndarray], state: 
 STEPS: dict[str, Callable] = {"sgd": sgd, "momentum": momentum, "adam": adam}
 
 
-# --- Records ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Sample:
-    """One sample's step (batch 1, on report epochs): its values, loss and gradient."""
-
-    at: dict[str, np.ndarray]
-    loss: float
-    grad: dict[str, np.ndarray]
-
-
-@dataclass
-class Epoch:
-    epoch: int
-    loss: float  # the mean of the per-sample losses met during the epoch
-    params: dict[str, np.ndarray]  # after the epoch's last update
-    grad: dict[str, np.ndarray]  # the last step's gradient (batch 1: the last sample's)
-    last_loss: float | None = None  # batch 1: the last sample's loss (the seed prints it)
-    samples: list[Sample] = field(default_factory=list)  # batch 1, report epochs only
-    steps: int = 0
-
-
-HISTORY_KEEP = 500  # records kept at each end of a run: the first epochs, the last report epochs
-CURVE_KEEP = 512  # losses kept for the loss curve, evenly spaced over the run
-
-
-class History:
-    """The records a descent keeps, bounded whatever the epoch count (a record with its samples
-    is ~0.84 KB, and `--epochs 10000000` must run in constant memory).
-
-    Kept: every epoch of the first HISTORY_KEEP, then the last HISTORY_KEEP of those --every
-    shows, and the last epoch; `left_out` counts the others. The mean losses are kept for the
-    curve, thinned to every 2nd, 4th, ... epoch when they fill CURVE_KEEP.
-    """
-
-    def __init__(self, every: int) -> None:
-        self.every = every
-        self.head: list[Epoch] = []
-        self.tail: deque[Epoch] = deque(maxlen=HISTORY_KEEP)
-        self.last: Epoch | None = None
-        self.count = 0
-        self.first_loss: float | None = None
-        self._losses: list[float] = []
-        self._stride = 1
-
-    def append(self, record: Epoch) -> None:
-        self.count += 1
-        self.last = record
-        if self.first_loss is None:
-            self.first_loss = record.loss
-        if len(self.head) < HISTORY_KEEP:
-            self.head.append(record)
-        elif record.epoch % self.every == 0:
-            self.tail.append(record)
-        if (self.count - 1) % self._stride == 0:
-            self._losses.append(record.loss)
-            if len(self._losses) > CURVE_KEEP:
-                self._losses = self._losses[::2]
-                self._stride *= 2
-
-    def __iter__(self) -> Iterator[Epoch]:
-        yield from self.head
-        yield from self.tail
-        past_head = self.count > len(self.head)
-        if self.last is not None and past_head and not (self.tail and self.tail[-1] is self.last):
-            yield self.last
-
-    @property
-    def left_out(self) -> int:
-        """Epochs whose records were not kept."""
-        return self.count - sum(1 for _ in self)
-
-    @property
-    def rows_left_out(self) -> int:
-        """Epochs --every shows whose records were not kept."""
-        shown = (self.count - 1) // self.every + 1 if self.count else 0
-        return shown - sum(1 for record in self if record.epoch % self.every == 0)
-
-    def losses(self) -> list[float]:
-        """The mean losses for the curve: every epoch's, or evenly thinned, the last one included."""
-        if self.last is not None and (self.count - 1) % self._stride:
-            return [*self._losses, self.last.loss]
-        return list(self._losses)
-
-
 class Diverged(Exception):
     """The loss (or a parameter) became inf or nan."""
 
@@ -169,8 +95,6 @@ def batch_gradients(
 ) -> tuple[np.ndarray, dict]:
     """Every sample's loss (n,) and the mean gradient over the batch: one vectorised pass when the
     program is elementwise over scalar parameters, else one sample at a time."""
-    from .points.evaluate import evaluate_points
-
     n = len(next(iter(columns.values())))
     results = evaluate_points(compiled, columns, params, wrt, n)
     if results.errors:
@@ -247,27 +171,56 @@ class Trainer:
                     bad = [name for name, value in self.params.items() if not np.all(np.isfinite(value))]
                     if bad:
                         raise Diverged(
-                            epoch, loss, f"the parameter {bad[0]} became {_non_finite(self.params[bad[0]])}"
+                            epoch,
+                            loss,
+                            f"the parameter {bad[0]} became {non_finite_text(self.params[bad[0]])}",
                         )
                 mean = total / self.n
                 params = {name: np.array(value, copy=True) for name, value in self.params.items()}
-                yield Epoch(epoch, mean, params, grads, last, samples, steps)
+                yield Epoch(epoch, mean, params, grads, last, tuple(samples), steps)
             self.epoch = epochs
 
     def _check(self, epoch: int, loss: float, grads: Mapping[str, np.ndarray], what: str) -> None:
         if not math.isfinite(loss):
-            raise Diverged(epoch, loss, f"{what} became {_non_finite(loss)}")
+            raise Diverged(epoch, loss, f"{what} became {non_finite_text(loss)}")
         for name, grad in grads.items():
             if not np.all(np.isfinite(grad)):
-                raise Diverged(epoch, loss, f"the gradient with respect to {name} became {_non_finite(grad)}")
+                raise Diverged(
+                    epoch, loss, f"the gradient with respect to {name} became {non_finite_text(grad)}"
+                )
 
 
-def _non_finite(value) -> str:
-    array = np.asarray(value, dtype=float).ravel()
-    bad = array[~np.isfinite(array)]
-    if not len(bad):
-        return "finite"
-    return "nan" if np.isnan(bad[0]) else ("inf" if bad[0] > 0 else "-inf")
+# --- Checking what a run is given -------------------------------------------------------------
+
+
+def check_settings(lr: float, epochs: int, batch: int | str | None, optimizer: str, every: int) -> Settings:
+    """Every number option checked; --batch as a number of samples (`"all"` or None: all)."""
+    if not (lr > 0 and math.isfinite(lr)):
+        raise GradcliError(f"--lr must be a positive number, got {lr:g}", hint="e.g. --lr 0.01")
+    if epochs < 1:
+        raise GradcliError(f"--epochs must be at least 1, got {epochs}")
+    if every < 1:
+        raise GradcliError(f"--every must be at least 1, got {every}")
+    if optimizer not in OPTIMIZERS:
+        raise GradcliError(f"unknown optimizer {optimizer!r}", hint=f"use one of {', '.join(OPTIMIZERS)}")
+    return Settings(lr, epochs, _batch_size(batch), optimizer, every)
+
+
+def _batch_size(batch: int | str | None) -> int | None:
+    if batch is None or (isinstance(batch, str) and batch.strip().lower() == "all"):
+        return None
+    try:
+        size = int(batch.strip()) if isinstance(batch, str) else int(batch)
+    except ValueError:
+        raise GradcliError(
+            f"--batch must be a number of samples or 'all', got {batch!r}",
+            hint="e.g. --batch 1, --batch 32, --batch all",
+        ) from None
+    if size < 1:
+        raise GradcliError(
+            f"--batch must be at least 1, got {size}", hint="or --batch all for every sample at once"
+        )
+    return size
 
 
 # --- The model for --predict ---------------------------------------------------------------------
@@ -276,9 +229,6 @@ def _non_finite(value) -> str:
 def model_program(loss: Program, known: set[str], name: str | None = None) -> tuple[Program | None, str]:
     """The part of the loss program that computes a named intermediate: `name`, or else the last
     one computed from `known` names alone (`yhat` in `yhat = w*x; (yhat - y)^2`)."""
-    from .graph import program_names
-    from .ops import CONSTANTS
-
     statements = loss.statements
     chosen = None
     for i, statement in enumerate(statements[:-1]):
@@ -297,103 +247,120 @@ def model_program(loss: Program, known: set[str], name: str | None = None) -> tu
     return Program((*statements[: chosen + 1], Name(target)), loss.source), target
 
 
-# --- Data: inline NAME=[...] lists, or a CSV / JSON Lines file (the reader of `eval --points`) ---------
-
-
-def is_inline(specs: list[str]) -> bool:
-    """`x=[1,2,3],y=[2,4,6]` (and more --data options) rather than one file name."""
-    import os
-
-    if len(specs) != 1:
-        return True
-    spec = specs[0]
-    return spec != "-" and "=" in spec and not os.path.isfile(spec)
-
-
-def read_data(
-    specs: list[str], wanted: set[str], skip_bad: bool = False
-) -> tuple[dict[str, np.ndarray], str]:
-    """The data columns (samples along the first axis) and where they came from.
-
-    Inline data gives every column named; a file gives those of its columns in `wanted` (the
-    others, an `id` say, are ignored)."""
-    if not specs:
-        raise GradcliError(
-            "no data: give it with --data", hint="--data x=[1,2,3],y=[2,4,6]  or  --data data.csv"
-        )
-    if is_inline(specs):
-        from .values import parse_at
-
-        try:
-            given = parse_at(specs)
-        except GradcliError as error:
-            if error.label == "--at":
-                error.label = "--data"
-            raise
-        columns = {}
-        for name, value in given.items():
-            array = np.asarray(value.value, dtype=np.float64)
-            if array.ndim == 0:
-                raise GradcliError(
-                    f"--data gives {name} one number, not one value per sample",
-                    hint=f"give a list, e.g. --data {name}=[1,2,3] (parameters go in --params)",
-                )
-            check_finite(array, lambda index, name=name: f"--data {name}{index_text(index)}")
-            columns[name] = array
-        lengths = {name: len(column) for name, column in columns.items()}
-        if len(set(lengths.values())) > 1:
-            listed = ", ".join(f"{name}: {n}" for name, n in lengths.items())
+def choose_model(
+    loss: Program, model: str | None, at: Mapping[str, object], start: Mapping
+) -> tuple[Program | str, str]:
+    """What --predict evaluates, to be compiled: the --model expression (`w*x`), or the part of
+    the loss computing the intermediate it names (or the last one computed from the parameters
+    and the --predict names); and what to call it."""
+    for name in at:
+        if name in start:
+            raise GradcliError(f"--predict gives {name!r}, which is a parameter: it is learned, not given")
+    if model is not None and not model.strip().isidentifier():
+        return model, model.strip()
+    name = model.strip() if model else None
+    part, label = model_program(loss, set(start) | set(at), name)
+    if part is None:
+        if name is not None:
             raise GradcliError(
-                f"the --data columns have different numbers of samples ({listed})",
-                hint="give every column one value per sample",
+                f"--model {name}: the loss program assigns no intermediate named {name!r}",
+                hint='give the model as an expression, e.g. --model "w*x"',
             )
-        return columns, "--data"
-    from .points.columns import stacked
-    from .points.evaluate import DEFAULT_CHUNK
-    from .points.read import open_points
-
-    file = open_points(specs[0])
-    try:
-        needed = [name for name in file.columns if name in wanted]
-        parts: dict[str, list[np.ndarray]] = {name: [] for name in needed}
-        for chunk in file.chunks(needed, DEFAULT_CHUNK, skip_bad):
-            for name in needed:
-                column = stacked(chunk.columns[name], len(chunk))
-                check_finite(column, lambda i, name=name, lines=chunk.lines: _where(file, lines, i, name))
-                parts[name].append(column)
-        columns = {}
-        for name, pieces in parts.items():
-            pieces = [piece for piece in pieces if len(piece)]
-            try:
-                columns[name] = np.concatenate(pieces) if pieces else np.zeros(0)
-            except ValueError:
-                raise GradcliError(
-                    f"the values of {name} in {file.label} do not all have the same shape"
-                ) from None
-        return columns, file.label
-    except UnicodeDecodeError:
-        raise GradcliError(f"{file.label} is not UTF-8 text", hint="save the file as UTF-8") from None
-    finally:
-        file.close()
-
-
-def index_text(index: tuple[int, ...]) -> str:
-    return f"[{', '.join(map(str, index))}]" if index else ""
-
-
-def _where(file, lines: list[int], index: tuple[int, ...], name: str) -> str:
-    """`line 3 of data.csv: x` (`x[1]` for an element of an array value)."""
-    return f"line {lines[index[0]]} of {file.label}: {name}{index_text(index[1:])}"
-
-
-def check_finite(value, what: Callable[[tuple[int, ...]], str], hint: str | None = None) -> None:
-    """An error naming the first element that is inf or nan (`what(index)` says where it is):
-    descent from it can only "diverge at epoch 0", which would send the user to the learning rate."""
-    array = np.asarray(value, dtype=np.float64)
-    bad = np.argwhere(~np.isfinite(array))
-    if len(bad):
-        index = tuple(int(i) for i in bad[0])
         raise GradcliError(
-            f"{what(index)} is {_non_finite(array[index])}: gradient descent needs finite numbers",
-            hint=hint or "fix or drop that value",
+            "--predict needs the model: the loss program names no intermediate computed from the "
+            f"parameters and {', '.join(at) or 'the --predict names'}",
+            hint='give it with --model "w*x", or name it in the loss: "yhat = w*x; (yhat - y)^2"',
         )
+    return part, label
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """The model, checked before training, and the values --predict gives it."""
+
+    model: Evaluable
+    label: str
+    at: dict[str, np.ndarray]
+
+    def __call__(self, params: Mapping[str, np.ndarray]) -> tuple[Prediction, list[str]]:
+        """The prediction with the parameters reached, and the model's warnings."""
+        reads = set(self.model.variables)
+        point = {**{n: v for n, v in params.items() if n in reads}, **self.at}
+        with np.errstate(all="ignore"):
+            result = self.model(point, wrt=(), record_steps=False)
+        warnings = [f"predict: {warning}" for warning in result.warnings]
+        return Prediction(self.label, self.at, result.value), warnings
+
+
+def predictor(model: Evaluable, label: str, at: Mapping[str, object], start: Mapping) -> Predictor:
+    """The model of `choose_model`, compiled: it must read every --predict name, and nothing the
+    parameters and those names do not give."""
+    reads = set(model.variables)
+    unknown = [name for name in at if name not in reads]
+    if unknown:
+        raise GradcliError(
+            f"--predict gives {unknown[0]!r}, but the model {label} does not read it",
+            hint=f"the model reads {', '.join(model.variables)}",
+        )
+    missing = [name for name in model.variables if name not in set(start) | set(at)]
+    if missing:
+        raise GradcliError(
+            f"--predict gives no value for {', '.join(missing)}, which the model {label} reads",
+            hint=f"e.g. --predict {missing[0]}=1",
+        )
+    values = {name: np.asarray(as_array(name, value), dtype=np.float64) for name, value in at.items()}
+    return Predictor(model, label, values)
+
+
+# --- A whole run ----------------------------------------------------------------------------------
+
+
+def run(
+    loss: Evaluable,
+    columns: dict[str, np.ndarray],
+    start: dict[str, np.ndarray],
+    settings: Settings,
+    predict: Predictor | None = None,
+    on_epoch: Callable[[int], object] | None = None,
+) -> DescendResult:
+    """Train for `settings.epochs` epochs, calling `on_epoch(done)` after each. A loss that stops
+    being finite ends the run with status "diverged", a Ctrl-C (KeyboardInterrupt) during
+    training with "interrupted": the parameters reached are in the result either way."""
+    s = settings
+    trainer = Trainer(loss, columns, start, lr=s.lr, batch=s.batch, optimizer=s.optimizer, every=s.every)
+    history = History(s.every)
+    status, stopped, stopped_epoch = "done", "", None
+    try:
+        for done, record in enumerate(trainer.train(s.epochs), 1):
+            history.append(record)
+            if on_epoch is not None:
+                on_epoch(done)
+    except Diverged as stop:
+        status, stopped_epoch = "diverged", stop.epoch
+        stopped = f"diverged at epoch {stop.epoch}: {stop.what}"
+    except KeyboardInterrupt:
+        status, stopped_epoch = "interrupted", trainer.epoch
+        stopped = f"interrupted during epoch {trainer.epoch} (of {s.epochs})"
+    warnings: list[str] = []
+    prediction = None
+    if status == "done":
+        first, last = history.first_loss, history.last.loss if history.last else None
+        if history.count > 1 and last > first:
+            warnings.append(
+                f"the mean loss grew from {first:.6g} to {last:.6g}: the learning rate may be too large"
+            )
+        if predict is not None:
+            prediction, more = predict(trainer.params)
+            warnings += more
+    return DescendResult(
+        loss.source,
+        settings,
+        trainer.n,
+        dict(trainer.params),
+        history.record(),
+        status=status,
+        stopped=stopped,
+        stopped_epoch=stopped_epoch,
+        prediction=prediction,
+        warnings=tuple(warnings),
+    )

@@ -49,3 +49,20 @@ def _nested(array: np.ndarray, digits: int) -> str:
     if array.ndim == 0:
         return format_number(array, digits)
     return "[" + ", ".join(_nested(row, digits) for row in array) + "]"
+
+
+def plain(value):
+    """A number or array as JSON-safe data: a float, or nested lists of floats; NaN and ±inf
+    become the contract's strings "nan", "inf", "-inf" (strict JSON has no literal for them)."""
+    array = np.asarray(value)
+    if array.dtype.kind == "f" and np.all(np.isfinite(array)):
+        return array.tolist()  # nothing to replace: skip the walk over every element
+    return _strict(array.tolist())
+
+
+def _strict(data):
+    if isinstance(data, list):
+        return [_strict(item) for item in data]
+    if isinstance(data, float) and not math.isfinite(data):
+        return "nan" if math.isnan(data) else ("inf" if data > 0 else "-inf")
+    return data

@@ -64,26 +64,24 @@ def check_command(
 
         gradcli check "u = b*c; v = a + u; J = 3*v" --at a=5,b=3,c=2 --perturb u
     """
+    from .. import api
     from ..render import check as renderer
-    from ..values import parse_at
 
     text = read_source(source, file)
-    values = parse_at(at or [])
+    values = api.parse_at(at or [])
     terminal = not json_flag and sys.stdout.isatty()
     if perturb is not None:
-        from ..check import perturb as nudge
+        from ..render import perturb as narration
 
-        result = nudge(text, values, perturb)
+        nudge = api.perturb(text, values, spec=perturb)
         if json_flag:
-            emit(renderer.nudge_json(result), None)
+            emit(narration.nudge_json(nudge), None)
         elif terminal:
-            renderer.print_nudge(result, digits=digits)
+            narration.print_nudge(nudge, digits=digits)
         else:
-            emit(renderer.nudge_text(result, digits=digits), None)
+            emit(narration.nudge_text(nudge, digits=digits), None)
         return
-    from ..check import check
-
-    report = check(text, values, eps=eps, rtol=rtol, atol=atol)
+    report = api.check(text, values, eps=eps, rtol=rtol, atol=atol)
     if json_flag:
         emit(renderer.check_json(report), None)
     elif terminal:

@@ -32,73 +32,83 @@ class Mode(str, Enum):
     forward = "forward"
 
 
+# The options, one alias each, so that the command reads as what it does.
+EvalFormatOpt = Annotated[
+    Optional[Format],
+    typer.Option(
+        "--format",
+        "-F",
+        help="Output format (default: rich; from the extension with -o). "
+        "With --points: jsonl (the default) or csv.",
+        show_default=False,
+    ),
+]
+BriefOpt = Annotated[bool, typer.Option("--brief", help="The result alone: value and gradients.")]
+OutputOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the document to FILE (.md .tex .json .txt; with --points .jsonl .csv).",
+        show_default=False,
+    ),
+]
+StandaloneOpt = Annotated[bool, typer.Option(help="With --format latex: a whole document for pdflatex.")]
+PathsOpt = Annotated[
+    bool, typer.Option("--paths", help="Also write each gradient as a sum over paths (the chain rule).")
+]
+PointsOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--points",
+        metavar="FILE",
+        help="Evaluate at every point of FILE, in one vectorised pass: CSV with a header row of "
+        "variable names, or JSON Lines (one object a point); - reads standard input. --at fixes "
+        "the variables the file does not give. Writes one line a point (--format jsonl or csv).",
+        show_default=False,
+    ),
+]
+SkipBadOpt = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad", help="With --points: skip rows with a missing or bad value, counted on stderr."
+    ),
+]
+ChunkOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        min=1,
+        metavar="N",
+        help="With --points: points per vectorised pass (default 65536); memory grows with N.",
+        show_default=False,
+    ),
+]
+ModeOpt = Annotated[
+    Mode,
+    typer.Option(
+        help="reverse: backpropagation, with the backward table. forward: tangents pushed "
+        "forward, one sweep per variable element (a second engine: the same numbers, no steps).",
+    ),
+]
+
+
 @app.command("eval")
 def eval_command(
     source: SourceArg = None,
     at: AtOpt = None,
     wrt: WrtOpt = None,
-    fmt: Annotated[
-        Optional[Format],
-        typer.Option(
-            "--format",
-            "-F",
-            help="Output format (default: rich; from the extension with -o). "
-            "With --points: jsonl (the default) or csv.",
-            show_default=False,
-        ),
-    ] = None,
+    fmt: EvalFormatOpt = None,
     json_flag: JsonOpt = False,
-    brief: Annotated[bool, typer.Option("--brief", help="The result alone: value and gradients.")] = False,
+    brief: BriefOpt = False,
     digits: DigitsOpt = 4,
     file: FileOpt = None,
-    output: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--output",
-            "-o",
-            help="Write the document to FILE (.md .tex .json .txt; with --points .jsonl .csv).",
-            show_default=False,
-        ),
-    ] = None,
-    standalone: Annotated[
-        bool, typer.Option(help="With --format latex: a whole document for pdflatex.")
-    ] = False,
-    paths: Annotated[
-        bool, typer.Option("--paths", help="Also write each gradient as a sum over paths (the chain rule).")
-    ] = False,
-    points: Annotated[
-        Optional[str],
-        typer.Option(
-            "--points",
-            metavar="FILE",
-            help="Evaluate at every point of FILE, in one vectorised pass: CSV with a header row of "
-            "variable names, or JSON Lines (one object a point); - reads standard input. --at fixes "
-            "the variables the file does not give. Writes one line a point (--format jsonl or csv).",
-            show_default=False,
-        ),
-    ] = None,
-    skip_bad: Annotated[
-        bool,
-        typer.Option(
-            "--skip-bad", help="With --points: skip rows with a missing or bad value, counted on stderr."
-        ),
-    ] = False,
-    chunk: Annotated[
-        Optional[int],
-        typer.Option(
-            min=1,
-            metavar="N",
-            help="With --points: points per vectorised pass (default 65536); memory grows with N.",
-            show_default=False,
-        ),
-    ] = None,
-    mode: Annotated[
-        Mode,
-        typer.Option(
-            help="reverse: backpropagation, with the backward table. forward: tangents pushed "
-            "forward, one sweep per variable element (a second engine: the same numbers, no steps).",
-        ),
-    ] = Mode.reverse,
+    output: OutputOpt = None,
+    standalone: StandaloneOpt = False,
+    paths: PathsOpt = False,
+    points: PointsOpt = None,
+    skip_bad: SkipBadOpt = False,
+    chunk: ChunkOpt = None,
+    mode: ModeOpt = Mode.reverse,
     debug: DebugOpt = False,
 ) -> None:
     """Evaluate an expression, backpropagate, and show the worked derivation.

@@ -6,7 +6,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -21,6 +21,9 @@ from .common import (
     format_from_suffix,
     read_source,
 )
+
+if TYPE_CHECKING:
+    from ..api import Derivation
 
 BIG_GRAPH = 300  # nodes; above this a picture is still made, with a note that it is big
 
@@ -79,52 +82,61 @@ def graph_command(
 
         gradcli graph "tanh(x1*w1 + x2*w2 + b)" --at x1=2,x2=0,w1=-3,w2=1,b=6.8814 -o neuron.png
     """
-    from ..api import evaluate, outline
-    from ..parse import parse_program
-    from ..values import parse_at
+    from ..api import evaluate, outline, parse, parse_at
 
-    program = parse_program(read_source(source, file))
+    program = parse(read_source(source, file))
     values = parse_at(at or [])
-    numbers = bool(values)
     chosen = _graph_format(fmt, output)
     # Without --at, the structure alone: shapes are unknown, so they cannot be wrong.
-    derivation = evaluate(program, values) if numbers else outline(program)
+    derivation = evaluate(program, values) if values else outline(program)
+    _check_size(len(derivation.nodes), chosen)
+    document = _document(derivation, chosen, output, digits, numbers=bool(values))
+    if document is not None:
+        emit(document, output, file)
+
+
+def _check_size(nodes: int, chosen: GraphFormat) -> None:
+    """Refuse a picture Graphviz would take minutes over; note a big graph in any other format."""
     if chosen in (GraphFormat.svg, GraphFormat.png):
         from ..render.graphviz import check_size
 
-        check_size(len(derivation.nodes), chosen.value)
-    if len(derivation.nodes) > BIG_GRAPH and chosen is not GraphFormat.tree:
+        check_size(nodes, chosen.value)
+    if nodes > BIG_GRAPH and chosen is not GraphFormat.tree:
         sys.stderr.write(
-            f"note: the graph has {len(derivation.nodes):,} nodes; the {chosen.value} output is complete, "
+            f"note: the graph has {nodes:,} nodes; the {chosen.value} output is complete, "
             "but Graphviz and Mermaid lay out graphs this big slowly and hard to read\n"
         )
+
+
+def _document(
+    derivation: Derivation, chosen: GraphFormat, output: Path | None, digits: int, numbers: bool
+) -> str | bytes | None:
+    """The drawing in the chosen format (text, or an image's bytes); None when the tree went
+    straight to the terminal."""
     if chosen is GraphFormat.tree:
         from ..render import tree
 
         if output is None:
             tree.print_tree(derivation, digits=digits, numbers=numbers)
-            return
+            return None
         from rich.console import Console
 
         console = Console(record=True, width=100, file=open(os.devnull, "w"), color_system=None)  # noqa: SIM115
         tree.print_tree(derivation, digits=digits, numbers=numbers, console=console)
-        emit(console.export_text(), output, file)
-        return
+        return console.export_text()
     if chosen is GraphFormat.mermaid:
         from ..render import mermaid
 
-        emit(mermaid.render(derivation, digits=digits, numbers=numbers), output, file)
-        return
+        return mermaid.render(derivation, digits=digits, numbers=numbers)
     from ..render import dot
 
     dot_text = dot.render(derivation, digits=digits, numbers=numbers)
     if chosen is GraphFormat.dot:
-        emit(dot_text, output, file)
-        return
+        return dot_text
     if chosen is GraphFormat.png and output is None and sys.stdout.isatty():
         raise GradcliError(
             "a PNG is binary and would garble the terminal", hint="write it to a file: -o graph.png"
         )
     from ..render.graphviz import to_image
 
-    emit(to_image(dot_text, chosen.value, len(derivation.nodes)), output, file)
+    return to_image(dot_text, chosen.value, len(derivation.nodes))

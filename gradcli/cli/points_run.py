@@ -10,21 +10,17 @@ import signal
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from ..binding import as_array, bind_points, check_wrt
+from ..api import evaluate_points, open_points_run
 from ..errors import GradcliError
-from ..gcpause import no_gc
-from ..points.evaluate import DEFAULT_CHUNK, Evaluable, Results, evaluate_points, vectorisable
-from ..points.read import Chunk, PointsFile, open_points
-from ..points.write import CsvWriter, JsonlWriter
 from .common import Format, format_from_suffix, suffixes
-from .progress import ProgressBar, stderr_is_terminal
+from .progress import ProgressBar, points_columns, stderr_is_terminal
 
-SLOW_CHUNK = 256  # points per chunk when evaluated one at a time: the progress bar and Ctrl-C stay lively
+if TYPE_CHECKING:
+    from ..api import PointsRun
+
 FORMATS = ("jsonl", "csv")
 _LISTED = 5  # skipped rows listed by line on stderr; the rest are counted
 
@@ -44,21 +40,11 @@ def points_format(fmt: str | None, output: Path | None) -> str:
     return "jsonl"
 
 
-def _points_columns(total: int | None) -> list:
-    """The file's name, the bar, (with a known size) the share read and the time left, the points."""
-    from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
-
-    columns = [TextColumn("{task.description}"), BarColumn()]
-    columns += [TaskProgressColumn(), TimeRemainingColumn()] if total else []
-    columns.append(TextColumn("{task.fields[points]:,} points"))
-    return columns
-
-
 class _Progress(ProgressBar):
     """The bar of a points run: done is the bytes read when the file's size is known, else the points."""
 
     def __init__(self, enabled: bool, total: int | None, label: str, console=None) -> None:
-        super().__init__(enabled, _points_columns, label, total, console)
+        super().__init__(enabled, points_columns, label, total, console)
 
     def advance(self, points: int, position: int | None) -> None:
         """`points` written so far, `position` bytes read (None when the file cannot tell)."""
@@ -69,22 +55,6 @@ def wants_progress(output: Path | None) -> bool:
     """On a terminal only, and not when the points themselves scroll past on it."""
     stdout_tty = output is None and sys.stdout is not None and sys.stdout.isatty()
     return stderr_is_terminal() and not stdout_tty
-
-
-@dataclass
-class _Run:
-    """One points run, bound and checked: what every chunk needs."""
-
-    compiled: Evaluable
-    file: PointsFile
-    chosen: str  # jsonl or csv
-    bound: list[str]
-    from_file: list[str]
-    fixed: dict[str, np.ndarray]
-    wrt: tuple[str, ...]
-    size: int
-    skip_bad: bool
-    bar: _Progress
 
 
 def run_points(
@@ -102,44 +72,29 @@ def run_points(
     program_file: Path | None = None,
 ) -> None:
     """`gradcli eval SOURCE --points FILE`: stream every point's value and gradient to stdout or -o."""
-    from ..compiled import compile
-
     chosen = points_format(fmt, output)
-    compiled = compile(source)
-    file = open_points(points)
-    try:
-        bound, from_file, warnings = bind_points(
-            compiled.program, compiled.names, file.columns, file.label, at
-        )
-        for warning in warnings:
-            sys.stderr.write(f"warning: {warning}\n")
-        file.fixed = {name for name in bound if name not in from_file}
-        fixed = {name: as_array(name, at[name]) for name in file.fixed}
-        wrt_names = check_wrt(bound, wrt)
-        slow = not vectorisable(compiled, {}, fixed)
-        if slow and sys.stderr.isatty():
-            why = ", ".join(compiled.mixing_ops) or "array values"
+    run = open_points_run(source, points, at, wrt=wrt, chunk=chunk, skip_bad=skip_bad, on_warning=_warn)
+    with run:
+        if run.one_at_a_time and sys.stderr.isatty():
+            why = ", ".join(run.compiled.mixing_ops) or "array values"
             sys.stderr.write(f"note: the program mixes the elements of arrays ({why}): one point at a time\n")
-        size = chunk or DEFAULT_CHUNK
-        size = min(size, SLOW_CHUNK) if slow else size
         shown = wants_progress(output) if progress is None else progress
-        bar = _Progress(shown, _size(points), file.label, console)
-        run = _Run(compiled, file, chosen, bound, from_file, fixed, wrt_names, size, skip_bad, bar)
+        bar = _Progress(shown, _size(points), run.file.label, console)
         try:
-            # rows are acyclic lists, freed as they go: no need for the collector to scan them
-            with no_gc():
-                if output is None:
-                    _stream(run, sys.stdout, "")
-                else:
-                    from .outfile import atomic_output
+            if output is None:
+                _stream(run, chosen, bar, sys.stdout, "")
+            else:
+                from .outfile import atomic_output
 
-                    inputs = [("--points", points), ("--file", program_file)]
-                    with atomic_output(output, inputs, newline="") as out:
-                        _stream(run, out, f"; {output} not written")
+                inputs = [("--points", points), ("--file", program_file)]
+                with atomic_output(output, inputs, newline="") as out:
+                    _stream(run, chosen, bar, out, f"; {output} not written")
         finally:
             bar.stop()
-    finally:
-        file.close()
+
+
+def _warn(warning: str) -> None:
+    sys.stderr.write(f"warning: {warning}\n")
 
 
 def _size(path: str) -> int | None:
@@ -150,27 +105,25 @@ def _size(path: str) -> int | None:
         return None
 
 
-def _stream(run: _Run, out, unwritten: str) -> None:
-    """Every point's line to `out`; `unwritten` says what Ctrl-C leaves unwritten (an -o file)."""
+def _stream(run: PointsRun, chosen: str, bar: _Progress, out, unwritten: str) -> None:
+    """Every point's line to `out` in the `chosen` format; `unwritten` says what Ctrl-C leaves
+    unwritten (an -o file)."""
     file, wrt = run.file, run.wrt
-    if run.chosen == "csv":
-        writer: JsonlWriter | CsvWriter = CsvWriter(out, file, wrt)
-    else:
-        writer = JsonlWriter(out, file, run.bound, run.fixed, wrt)
+    writer = run.writer(chosen, out)
     written, skipped, non_finite, last_line = 0, [], 0, 0
     try:
-        for chunk in file.chunks(run.from_file, run.size, run.skip_bad):
+        for chunk in run.chunks():
             skipped += chunk.skipped
             results = evaluate_points(run.compiled, chunk.columns, run.fixed, wrt, len(chunk))
             if results.errors:
-                results = _drop_failed(file, chunk, results, run.skip_bad, skipped)
+                results = run.drop_failed(chunk, results, skipped)
             with _whole_rows(out is sys.stdout):
                 writer.write(chunk, results)
                 out.flush()
                 written += len(chunk)
                 last_line = chunk.lines[-1] if chunk.lines else last_line
             non_finite += results.non_finite() if len(chunk) else 0
-            run.bar.advance(written, file.position())
+            bar.advance(written, file.position())
         out.flush()
     except KeyboardInterrupt:
         out.flush()
@@ -188,7 +141,7 @@ def _stream(run: _Run, out, unwritten: str) -> None:
 
         silence_stdout()  # `| head` has read enough: stop quietly
         return
-    _summary(file, written, skipped, non_finite)
+    _summary(file.label, written, skipped, non_finite)
 
 
 @contextlib.contextmanager
@@ -216,18 +169,7 @@ def _whole_rows(enabled: bool) -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-def _drop_failed(file: PointsFile, chunk: Chunk, results: Results, skip_bad: bool, skipped: list) -> Results:
-    """Points whose values do not fit the program (shapes): an error naming the line, or skipped."""
-    if not skip_bad:
-        raise results.first_error(lambda k: f"line {chunk.lines[k]} of {file.label}")
-    skipped += [(chunk.lines[k], results.errors[k].message) for k in sorted(results.errors)]
-    kept = [k for k in range(len(chunk)) if k not in results.errors]
-    chunk.keep(kept)
-    gradient = {name: [column[k] for k in kept] for name, column in results.gradient.items()}
-    return Results([results.value[k] for k in kept], gradient)
-
-
-def _summary(file: PointsFile, written: int, skipped: list[tuple[int, str]], non_finite: int) -> None:
+def _summary(label: str, written: int, skipped: list[tuple[int, str]], non_finite: int) -> None:
     """The end of a run on stderr: the bad rows skipped (or that there were no points), and how
     many points have a non-finite number."""
     notes = []
@@ -236,11 +178,11 @@ def _summary(file: PointsFile, written: int, skipped: list[tuple[int, str]], non
         more = f"; and {len(skipped) - _LISTED:,} more" if len(skipped) > _LISTED else ""
         plural = "s" if len(skipped) != 1 else ""
         notes.append(
-            f"skipped {len(skipped):,} bad row{plural} of {file.label} "
+            f"skipped {len(skipped):,} bad row{plural} of {label} "
             f"({written:,} points written): {listed}{more}\n"
         )
     elif written == 0:
-        notes.append(f"warning: {file.label} has no points\n")
+        notes.append(f"warning: {label} has no points\n")
     if non_finite:
         has = "s have" if non_finite != 1 else " has"
         notes.append(

@@ -63,3 +63,21 @@ class ProgressBar:
         """Take the bar off the terminal (it is transient)."""
         if self.bar is not None:
             self.bar.stop()
+
+
+def epoch_columns(total: int | None) -> list:
+    """`epochs`, the bar, done of total, the time left (`descend`)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+
+    return [TextColumn("epochs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+
+
+def points_columns(total: int | None) -> list:
+    """The file's name, the bar, (with a known size) the share read and the time left, the points
+    (`eval --points`)."""
+    from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    columns = [TextColumn("{task.description}"), BarColumn()]
+    columns += [TaskProgressColumn(), TimeRemainingColumn()] if total else []
+    columns.append(TextColumn("{task.fields[points]:,} points"))
+    return columns

@@ -46,6 +46,11 @@ class Evaluable(Protocol):
         ...
 
     @property
+    def variables(self) -> tuple[str, ...]:
+        """The free variables, in order of first use."""
+        ...
+
+    @property
     def mixing_ops(self) -> tuple[str, ...]:
         """The operations that mix the elements of arrays: none, and the points ride one axis."""
         ...

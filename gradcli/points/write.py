@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..errors import GradcliError
-from ..render.json_out import plain
+from ..numbers import plain
 from .columns import Column
 from .evaluate import Results
 from .read import Chunk, PointsFile

@@ -1,27 +1,24 @@
-"""`gradcli check` output: the gradient check and the --perturb nudge, as text, Rich or JSON.
+"""`gradcli check` output: the gradient check as text, Rich or JSON (render/perturb.py: --perturb).
 
 Text is plain (no colour, no box drawing) for pipes and files; Rich colours the verdicts on a
-terminal; JSON is one strict RFC 8259 object (non-finite numbers as "nan", "inf", "-inf").
+terminal; JSON is one strict RFC 8259 object (non-finite numbers as "nan", "inf", "-inf"). The
+table helpers at the end serve the --perturb narration too.
 """
 
 from __future__ import annotations
 
 import json
 
-from ..check import CheckResult, Nudge, Row
-from ..numbers import format_number, format_value
+from ..numbers import format_number
+from ..records.check import CheckResult, Row, index_label
 from .json_out import SCHEMA, plain
 
 MAX_ROWS = 300  # the Rich tables stop here, as the derivation's do
 
 
 def _label(result: CheckResult, row: Row) -> str:
-    out = result.output_name + _index(row.output_index)
-    return f"∂{out}/∂{row.variable}{_index(row.index)}"
-
-
-def _index(index: tuple[int, ...]) -> str:
-    return "[" + ",".join(str(i) for i in index) + "]" if index else ""
+    out = result.output_name + index_label(row.output_index)
+    return f"∂{out}/∂{row.variable}{index_label(row.index)}"
 
 
 def _small(value: float) -> str:
@@ -73,6 +70,7 @@ def _notes(result: CheckResult) -> list[str]:
 
 
 def summary(result: CheckResult) -> str:
+    """The last line: passed or FAILED, and how many rows agree, sit at a kink or fail."""
     total = len(result.rows)
     counts = {v: sum(row.verdict == v for row in result.rows) for v in ("ok", "kink", "FAIL")}
     if total == 0:
@@ -94,18 +92,11 @@ def summary(result: CheckResult) -> str:
     return f"check passed: all {total} gradient elements agree with finite differences"
 
 
-def _pad(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    return [
-        (indent + "  ".join(cell.ljust(width) for cell, width in zip(r, widths, strict=True))).rstrip()
-        for r in [header, *rows]
-    ]
-
-
 def check_text(result: CheckResult, digits: int = 6) -> str:
+    """The check as plain text: the settings, one row per gradient element, the notes, the summary."""
     lines = [_title(result), *("  " + line for line in _settings(result)), ""]
     if result.rows:
-        lines += _pad(_CHECK_HEADER, [_check_cells(result, row, digits) for row in result.rows])
+        lines += pad_columns(_CHECK_HEADER, [_check_cells(result, row, digits) for row in result.rows])
     notes = _notes(result)
     if notes:
         lines += ["", *notes]
@@ -122,6 +113,7 @@ WIDE = 110
 
 
 def print_check(result: CheckResult, digits: int = 6, console=None) -> None:
+    """The check on a terminal, verdicts in colour; h, truncation and noise only when it is wide."""
     from rich.console import Console, Group
     from rich.text import Text
 
@@ -129,12 +121,12 @@ def print_check(result: CheckResult, digits: int = 6, console=None) -> None:
     keep = [i for i in range(len(_CHECK_HEADER)) if console.width >= WIDE or i not in _DETAIL]
     header = [_CHECK_HEADER[i] for i in keep]
     width = max((len(_label(result, row)) for row in result.rows), default=8)
-    table = _rich_table(header, right=set(range(1, len(header) - 1)), fold=0, min_width=min(width, 24))
+    table = rich_table(header, right=set(range(1, len(header) - 1)), fold=0, min_width=min(width, 24))
     for row in result.rows[:MAX_ROWS]:
         cells = [_check_cells(result, row, digits)[i] for i in keep]
         style = _VERDICT_STYLE[row.verdict]
         table.add_row(Text(cells[0], "cyan"), *(Text(c) for c in cells[1:-1]), Text(cells[-1], style))
-    _cut(table, len(result.rows) - MAX_ROWS)
+    cut_rows(table, len(result.rows) - MAX_ROWS)
     settings = _settings(result)
     if len(keep) < len(_CHECK_HEADER):
         settings.append("h, truncation and noise of each row: a wider terminal, a pipe or --json")
@@ -149,32 +141,8 @@ def print_check(result: CheckResult, digits: int = 6, console=None) -> None:
     console.print(Group(*parts))
 
 
-def _rich_table(columns: list[str], right: set[int], fold: int, min_width: int = 0):
-    """Numbers never wrap; the one column `fold` (a label, a definition) folds when it must."""
-    from rich import box
-    from rich.table import Table
-
-    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
-    for i, column in enumerate(columns):
-        table.add_column(
-            column,
-            overflow="fold",
-            no_wrap=i != fold,
-            justify="right" if i in right else "left",
-            min_width=min_width if i == fold else None,
-        )
-    return table
-
-
-def _cut(table, left_out: int) -> None:
-    from rich.text import Text
-
-    if left_out > 0:
-        note = Text(f"… {left_out} more rows: --json or a pipe (plain text) prints them all", "dim")
-        table.add_row(note, *([Text("")] * (len(table.columns) - 1)))
-
-
 def check_data(result: CheckResult) -> dict:
+    """The check as the JSON object `gradcli check --json` writes (non-finite numbers as strings)."""
     rows = []
     for row in result.rows:
         item = {
@@ -209,124 +177,43 @@ def check_data(result: CheckResult) -> dict:
 
 
 def check_json(result: CheckResult) -> str:
+    """`check_data` as strict RFC 8259 JSON."""
     return json.dumps(check_data(result), allow_nan=False, indent=2) + "\n"
 
 
-# --- --perturb ---------------------------------------------------------------------------------
+# --- tables, shared with render/perturb.py ------------------------------------------------------
 
 
-def _nudge_header(nudge: Nudge) -> list[str]:
-    by = f"∂node/∂{nudge.target_label}"  # by reverse mode, as the introduction says
-    return ["node", "definition", "before", "after", "change", "change/h", by]
-
-
-def _nudge_rows(nudge: Nudge):
-    from .layout import forward_rows
-
-    shown = {row.node.id: row for row in forward_rows(nudge.derivation)}
-    return [(row, shown[row.node.id]) for row in nudge.rows if row.node.id in shown]
-
-
-def _nudge_cells(nudge: Nudge, row, forward, digits: int) -> list[str]:
-    from .formula import to_text
-
-    definition = to_text(forward.definition) if forward.definition is not None else row.node.role
+def pad_columns(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """A plain-text table: each column as wide as its widest cell, two spaces between columns."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     return [
-        row.node.name,
-        definition,
-        format_value(row.before, digits),
-        format_value(row.after, digits),
-        format_value(row.change, digits),
-        format_value(row.ratio, digits),
-        "" if row.reverse is None else format_value(row.reverse, digits),
+        (indent + "  ".join(cell.ljust(width) for cell, width in zip(r, widths, strict=True))).rstrip()
+        for r in [header, *rows]
     ]
 
 
-def _nudge_intro(nudge: Nudge, digits: int) -> list[str]:
-    target = nudge.rows[nudge.target.id]
-    label = nudge.target_label
-    what = "every element of " + label if nudge.index is None and target.before.ndim else label
-    return [
-        f"Nudging {what} by h = {format_number(nudge.h, digits)}: {nudge.target.name} goes from "
-        f"{format_value(target.before, digits)} to {format_value(target.after, digits)}.",
-        f"The nodes that do not depend on {nudge.target.name} keep their values; the ones downstream move. "
-        f"change/h estimates ∂node/∂{label}; the last column is that derivative by reverse mode.",
-    ]
+def rich_table(columns: list[str], right: set[int], fold: int, min_width: int = 0):
+    """Numbers never wrap; the one column `fold` (a label, a definition) folds when it must."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
+    for i, column in enumerate(columns):
+        table.add_column(
+            column,
+            overflow="fold",
+            no_wrap=i != fold,
+            justify="right" if i in right else "left",
+            min_width=min_width if i == fold else None,
+        )
+    return table
 
 
-def _nudge_outro(nudge: Nudge, digits: int) -> str:
-    out = nudge.rows[nudge.derivation.output]
-    name, target = out.node.name, nudge.target_label
-    line = (
-        f"{name}: {format_value(out.before, digits)} → {format_value(out.after, digits)}, so "
-        f"∂{name}/∂{target} ≈ {format_value(out.change, digits)} / {format_number(nudge.h, digits)} = "
-        f"{format_value(out.ratio, digits)}"
-    )
-    if out.reverse is not None:
-        line += f" (reverse mode: {format_value(out.reverse, digits)})"
-    return line
-
-
-def nudge_text(nudge: Nudge, digits: int = 6) -> str:
-    lines = [*_nudge_intro(nudge, digits), ""]
-    lines += _pad(_nudge_header(nudge), [_nudge_cells(nudge, r, f, digits) for r, f in _nudge_rows(nudge)])
-    lines += [f"warning: {w}" for w in nudge.warnings]
-    lines += ["", _nudge_outro(nudge, digits)]
-    return "\n".join(lines) + "\n"
-
-
-def print_nudge(nudge: Nudge, digits: int = 6, console=None) -> None:
-    import numpy as np
-    from rich.console import Console, Group
+def cut_rows(table, left_out: int) -> None:
+    """Say in the table's last row how many rows were left out (past MAX_ROWS), if any."""
     from rich.text import Text
 
-    console = console or Console(highlight=False)
-    table = _rich_table(_nudge_header(nudge), right={2, 3, 4, 5, 6}, fold=1, min_width=8)
-    rows = _nudge_rows(nudge)
-    for row, forward in rows[:MAX_ROWS]:
-        cells = _nudge_cells(nudge, row, forward, digits)
-        moved = bool(np.any(row.change != 0))
-        style = "bold green" if forward.is_output else ("bold" if moved else "dim")
-        table.add_row(Text(cells[0], "cyan"), Text(cells[1]), *(Text(c, style) for c in cells[2:]))
-    _cut(table, len(rows) - MAX_ROWS)
-    parts = [Text("\n".join(_nudge_intro(nudge, digits))), table]
-    parts += [Text(f"warning: {w}", "red") for w in nudge.warnings]
-    parts.append(Text(_nudge_outro(nudge, digits), "bold"))
-    console.print(Group(*parts))
-
-
-def nudge_data(nudge: Nudge) -> dict:
-    from .formula import to_text
-
-    nodes = []
-    for row in nudge.rows:
-        node = row.node
-        item: dict = {"id": node.id, "name": node.name, "op": node.op, "inputs": list(node.inputs)}
-        definition = nudge.derivation.definition(node)
-        if definition is not None:
-            item["formula"] = to_text(definition)
-        item["before"] = plain(row.before)
-        item["after"] = plain(row.after)
-        item["change"] = plain(row.change)
-        item["ratio"] = plain(row.ratio)
-        if row.reverse is not None:
-            item["reverse"] = plain(row.reverse)
-        nodes.append(item)
-    return {
-        "schema": SCHEMA,
-        "source": nudge.derivation.source,
-        "at": {name: plain(v) for name, v in nudge.derivation.at.items()},
-        "perturb": {
-            "name": nudge.target.name,
-            "id": nudge.target.id,
-            "index": None if nudge.index is None else list(nudge.index),
-            "h": nudge.h,
-        },
-        "output": nudge.derivation.output,
-        "nodes": nodes,
-        "warnings": list(nudge.warnings),
-    }
-
-
-def nudge_json(nudge: Nudge) -> str:
-    return json.dumps(nudge_data(nudge), allow_nan=False, indent=2) + "\n"
+    if left_out > 0:
+        note = Text(f"… {left_out} more rows: --json or a pipe (plain text) prints them all", "dim")
+        table.add_row(note, *([Text("")] * (len(table.columns) - 1)))

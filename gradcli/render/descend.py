@@ -5,63 +5,41 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..descend import HISTORY_KEEP, History
-from ..numbers import format_number, format_value
-from .json_out import plain
+from ..numbers import format_number, format_value, plain
+from ..records.descend import DescendResult
 
 SPARKS = "▁▂▃▄▅▆▇█"
 CURVE_WIDTH = 60
 MAX_SAMPLE_ROWS = 12  # batch 1: a report epoch lists the steps of at most this many samples
 
 
-@dataclass
-class Report:
-    """Everything a descent printed or would print."""
-
-    source: str
-    params: dict[str, np.ndarray]  # the parameters reached
-    history: History  # bounded: the first epochs, the last report epochs
-    every: int
-    batch: int | None  # None: all
-    optimizer: str
-    lr: float
-    epochs: int  # asked for
-    samples: int
-    status: str = "done"  # done | diverged | interrupted
-    stopped: str = ""  # why it stopped early, for people
-    stopped_epoch: int | None = None
-    prediction: dict | None = None  # {"model": name or source, "at": {...}, "value": ...}
-    warnings: list[str] = field(default_factory=list)
-
-
-def _header(report: Report) -> list[str]:
+def _header(result: DescendResult) -> list[str]:
     columns = ["epoch"]
-    if report.batch == 1:
+    if result.settings.batch == 1:
         columns.append("sample")
-    columns += [f"∂loss/∂{name}" for name in report.params]
-    if report.batch == 1:
+    columns += [f"∂loss/∂{name}" for name in result.params]
+    if result.settings.batch == 1:
         columns += ["loss (sample)", "loss (mean)"]
     else:
         columns.append("loss (mean)")
-    columns += list(report.params)
+    columns += list(result.params)
     return columns
 
 
-def rows(report: Report, digits: int) -> list[list[str]]:
+def rows(result: DescendResult, digits: int) -> list[list[str]]:
     """The table: one row per report epoch; with batch 1 one per sample step before it (the seed's
     "grad:" lines), the last of which carries the epoch's losses and parameters."""
     number = lambda v: format_value(v, digits)  # noqa: E731
-    names = list(report.params)
+    names = list(result.params)
     table: list[list[str]] = []
-    for record in report.history:
-        if record.epoch % report.every:
+    for record in result.history.epochs:
+        if record.epoch % result.settings.every:
             continue
         after = [number(record.params[name]) for name in names]
-        if report.batch == 1:
+        if result.settings.batch == 1:
             samples = record.samples
             shown = samples if len(samples) <= MAX_SAMPLE_ROWS else samples[-1:]
             for k, sample in enumerate(shown):
@@ -79,10 +57,10 @@ def rows(report: Report, digits: int) -> list[list[str]]:
     return table
 
 
-def text_table(report: Report, digits: int) -> str:
+def text_table(result: DescendResult, digits: int) -> str:
     """Plain text, aligned, no colour or box drawing: stable for diffs."""
-    header = _header(report)
-    body = rows(report, digits)
+    header = _header(result)
+    body = rows(result, digits)
     if not body:
         return ""
     widths = [max(len(row[j]) for row in [header, *body]) for j in range(len(header))]
@@ -96,22 +74,22 @@ def text_table(report: Report, digits: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rich_table(report: Report, digits: int):
+def rich_table(result: DescendResult, digits: int):
     from rich.table import Table
 
-    table = Table(title=_title(report), title_justify="left")
-    for j, name in enumerate(_header(report)):
-        table.add_column(name, justify="left" if j < (2 if report.batch == 1 else 1) else "right")
-    for row in rows(report, digits):
+    table = Table(title=_title(result), title_justify="left")
+    for j, name in enumerate(_header(result)):
+        table.add_column(name, justify="left" if j < (2 if result.settings.batch == 1 else 1) else "right")
+    for row in rows(result, digits):
         table.add_row(*row)
     return table
 
 
-def _title(report: Report) -> str:
-    batch = "all" if report.batch is None else str(report.batch)
+def _title(result: DescendResult) -> str:
+    batch = "all" if result.settings.batch is None else str(result.settings.batch)
     return (
-        f"descend {report.source.strip()}: {report.samples} samples, batch {batch}, "
-        f"{report.optimizer}, lr {format_number(report.lr, 6)}"
+        f"descend {result.source.strip()}: {result.samples} samples, batch {batch}, "
+        f"{result.settings.optimizer}, lr {format_number(result.settings.lr, 6)}"
     )
 
 
@@ -137,31 +115,31 @@ def sparkline(losses: list[float], width: int = CURVE_WIDTH) -> tuple[str, bool]
     return "".join(marks), log
 
 
-def summary(report: Report, digits: int) -> str:
+def summary(result: DescendResult, digits: int) -> str:
     """The loss curve, the parameters reached, the prediction."""
     lines = []
-    losses = report.history.losses()
+    losses = result.history.losses
     if losses:
         curve, log = sparkline(losses)
         first, last = format_number(losses[0], 4), format_number(losses[-1], 4)
-        span = f"epochs 0–{report.history.last.epoch}" if len(losses) > 1 else "epoch 0"
+        span = f"epochs 0–{result.history.last.epoch}" if len(losses) > 1 else "epoch 0"
         scale = ", log scale" if log else ""
         lines.append(f"loss  {curve}  {first} → {last}  (mean loss, {span}{scale})")
-    left_out = report.history.rows_left_out
+    left_out, keep = result.history.rows_left_out, result.history.keep
     if left_out:
         lines.append(
-            f"note: {left_out:,} rows left out: the table shows the first {HISTORY_KEEP:,} epochs and "
-            f"the last {HISTORY_KEEP:,} rows (a larger --every shows fewer, further apart)"
+            f"note: {left_out:,} rows left out: the table shows the first {keep:,} epochs and "
+            f"the last {keep:,} rows (a larger --every shows fewer, further apart)"
         )
-    reached = "parameters reached" if report.status != "done" else "parameters"
+    reached = "parameters reached" if result.status != "done" else "parameters"
     lines.append(
-        f"{reached}: " + ", ".join(f"{n} = {format_value(v, digits)}" for n, v in report.params.items())
+        f"{reached}: " + ", ".join(f"{n} = {format_value(v, digits)}" for n, v in result.params.items())
     )
-    if report.prediction is not None:
-        at = ", ".join(f"{n}={format_value(v, digits)}" for n, v in report.prediction["at"].items())
-        value = format_value(report.prediction["value"], digits)
-        lines.append(f"predict {report.prediction['model']} at {at}: {value}")
-    lines += [f"warning: {warning}" for warning in report.warnings]
+    if result.prediction is not None:
+        at = ", ".join(f"{n}={format_value(v, digits)}" for n, v in result.prediction.at.items())
+        value = format_value(result.prediction.value, digits)
+        lines.append(f"predict {result.prediction.model} at {at}: {value}")
+    lines += [f"warning: {warning}" for warning in result.warnings]
     return "\n".join(lines) + "\n"
 
 
@@ -169,12 +147,12 @@ def _params(params: dict[str, np.ndarray]) -> dict:
     return {name: plain(value) for name, value in params.items()}
 
 
-def to_json(report: Report) -> str:
+def to_json(result: DescendResult) -> str:
     """One strict JSON object: params, history (every epoch of a run of up to HISTORY_KEEP
     epochs; of a longer one the first epochs and the last report epochs, with `history_left_out`
     counting the others), prediction, warnings."""
     history = []
-    for record in report.history:
+    for record in result.history.epochs:
         item: dict = {"epoch": record.epoch, "loss": plain(record.loss)}
         if record.last_loss is not None:
             item["last_loss"] = plain(record.last_loss)
@@ -186,28 +164,49 @@ def to_json(report: Report) -> str:
             ]
         history.append(item)
     prediction = None
-    if report.prediction is not None:
+    if result.prediction is not None:
         prediction = {
-            "model": report.prediction["model"],
-            "at": _params(report.prediction["at"]),
-            "value": plain(report.prediction["value"]),
+            "model": result.prediction.model,
+            "at": _params(result.prediction.at),
+            "value": plain(result.prediction.value),
         }
     data = {
         "schema": 1,
-        "source": report.source,
-        "optimizer": report.optimizer,
-        "lr": report.lr,
-        "batch": "all" if report.batch is None else report.batch,
-        "epochs": report.epochs,
-        "samples": report.samples,
-        "status": report.status,
-        "stopped": {"epoch": report.stopped_epoch, "reason": report.stopped}
-        if report.status != "done"
+        "source": result.source,
+        "optimizer": result.settings.optimizer,
+        "lr": result.settings.lr,
+        "batch": "all" if result.settings.batch is None else result.settings.batch,
+        "epochs": result.settings.epochs,
+        "samples": result.samples,
+        "status": result.status,
+        "stopped": {"epoch": result.stopped_epoch, "reason": result.stopped}
+        if result.status != "done"
         else None,
-        "params": _params(report.params),
+        "params": _params(result.params),
         "history": history,
-        "history_left_out": report.history.left_out,
+        "history_left_out": result.history.left_out,
         "prediction": prediction,
-        "warnings": report.warnings,
+        "warnings": list(result.warnings),
     }
     return json.dumps(data, indent=2, allow_nan=False) + "\n"
+
+
+def print_terminal(result: DescendResult, digits: int, console=None) -> None:
+    """For a person at a terminal: the table drawn by Rich, then the summary as plain text."""
+    from rich.console import Console
+
+    console = console or Console()
+    if rows(result, digits):
+        console.print(rich_table(result, digits))
+    console.print(summary(result, digits), end="", highlight=False, markup=False)
+
+
+def stopped_note(result: DescendResult) -> str:
+    """For stderr: why a run stopped early, and (diverged) what to try; empty when it ran through."""
+    if result.status == "diverged":
+        smaller = f"{result.settings.lr / 10:g}"
+        return (
+            f"error: {result.stopped}\n"
+            f"hint: the steps are too large: try a smaller learning rate, e.g. --lr {smaller}\n"
+        )
+    return f"{result.stopped}\n" if result.status == "interrupted" else ""

@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import json
-import math
 import secrets
 
 import numpy as np
 
+from ..numbers import plain
 from ..records import DerivationRecord
 
 SCHEMA = 1
-
-
-def plain(value):
-    """A float, or nested lists of floats; NaN and ±inf become "nan", "inf", "-inf"."""
-    array = np.asarray(value)
-    if array.dtype.kind == "f" and np.all(np.isfinite(array)):
-        return array.tolist()  # nothing to replace: skip the walk over every element
-    return _strict(array.tolist())
-
-
-def _strict(data):
-    if isinstance(data, list):
-        return [_strict(item) for item in data]
-    if isinstance(data, float) and not math.isfinite(data):
-        return "nan" if math.isnan(data) else ("inf" if data > 0 else "-inf")
-    return data
 
 
 def _has_non_finite(derivation: DerivationRecord) -> bool:
