@@ -21,7 +21,7 @@ from .expr import Program
 from .graph import build_graph, program_names
 from .ops import CONSTANTS
 from .parse import parse_program
-from .result import Derivation
+from .result import Derivation, Derivatives
 from .values import parse_at
 
 if TYPE_CHECKING:  # the feature modules load on first call; their types are named here only
@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the feature modules load on first call; their types are nam
     from .points.run import PointsRun
     from .records.check import CheckResult, Nudge
     from .records.descend import DescendResult
+    from .records.hessian import HessianRecord
 
 __all__ = [
     "Compiled",
@@ -240,6 +241,45 @@ def parse(source: str) -> Program:
     """The program `source` parsed (its syntax checked), to evaluate or draw later without
     parsing it again. Raises GradcliError, pointing at the place, for a syntax error."""
     return parse_program(source)
+
+
+# --- symbolic derivatives and the Hessian ---
+
+
+def diff(source: str | Program, /, wrt: Iterable[str] | None = None) -> Derivatives:
+    """The derivative of `source`'s output with respect to each variable in `wrt`, symbolically.
+
+    The backward pass run on formulas instead of numbers (the rules `evaluate` uses), then
+    simplified; a subexpression used more than once is named once. Every free name except the
+    constants `pi` and `e` is a scalar variable; `wrt` defaults to all of them. Each derivative
+    is a program of expressions (`result.programs[name]`; all of them, shared parts once:
+    `result.combined`), written in gradcli's language by `gradcli.render.diff`. Raises
+    GradcliError for bad input, a `wrt` name that is not a variable, and array expressions.
+    """
+    from .symbolic import differentiate
+
+    return differentiate(source, wrt, record=Derivatives)
+
+
+def hessian(
+    source: str | Program,
+    at: Mapping[str, object] | None = None,
+    /,
+    *,
+    wrt: Iterable[str] | None = None,
+    **values: object,
+) -> HessianRecord:
+    """The Hessian of `source`'s output at the given values (keyword arguments or `at`).
+
+    Row i is the gradient of the symbolic derivative ∂output/∂wrt[i] (what `diff` gives),
+    computed by reverse mode: reverse-over-reverse, exact up to rounding, no finite differences.
+    `wrt` (default: every variable) gives the rows and columns. Scalar variables only. `source`
+    and `at` are positional-only, so variables may be called `source` or `at`. Raises
+    GradcliError for bad input, array values and array operations.
+    """
+    from . import hessian as _hessian
+
+    return _hessian.hessian(source, {**(at or {}), **values}, wrt=wrt)
 
 
 # --- examples ---

@@ -72,10 +72,12 @@ def check_values(
             warnings.append(f"{name!r} is given a value, so it is a variable here, not the constant {name}")
 
 
-def wrt_not_a_variable(name: str, variables: Iterable[str]) -> GradcliError:
-    """The error for `--wrt` (or `wrt=`) naming something that is not a variable."""
+def wrt_not_a_variable(name: str, variables: Iterable[str], option: str | None = "--wrt") -> GradcliError:
+    """The error for `--wrt` (or `wrt=`) naming something that is not a variable; `option=None`
+    for an engine's own caller (forward mode), which has no option to name."""
+    subject = f"{option} names {name!r}, which" if option else repr(name)
     return GradcliError(
-        f"--wrt names {name!r}, which is not a variable of the program",
+        f"{subject} is not a variable of the program",
         hint=f"the variables are: {', '.join(variables) or 'none'}",
     )
 

@@ -2,17 +2,20 @@
 
 Nodes are frozen and compare by identity (`eq=False, repr=False`): the generated
 `__eq__`/`__repr__` would recurse, and a parsed program can be 100,000 levels deep.
-Functions here that recurse (`substitute`, `simplify`) are only ever given formulas built from
-the op table's templates, which are a handful of nodes deep.
+Functions here that recurse (`substitute`, `simplify`, the term conversions) are only ever given
+formulas built from the op table's templates, which are a handful of nodes deep, or expressions
+`diff` keeps shallow.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Union
 
 from .errors import Span
+from .simplify import Terms
 
 BINARY_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "^"}
 
@@ -114,23 +117,55 @@ def substitute(expr: Expr, mapping: dict[str, Expr]) -> Expr:
     return expr
 
 
-def _num_value(expr: Expr) -> float | None:
-    if isinstance(expr, Num):
-        return expr.value
-    if isinstance(expr, Unary) and expr.op == "neg" and isinstance(expr.operand, Num):
-        return -expr.operand.value
-    return None
-
-
-def _literal(value: float) -> Expr:
+def literal(value: float) -> Expr:
+    """A computed number as an expression: a negative one is `-` before its magnitude, as the
+    parser reads `-2`."""
     return Unary("neg", number(-value)) if value < 0 else number(value)
 
 
-_FOLD = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-}
+def to_term(terms: Terms, expr: Expr, slots: Mapping[str, int] | None = None) -> int:
+    """`expr` as a term of `terms`, simplified on the way in; `slots` maps names to terms."""
+    if isinstance(expr, Num):
+        return terms.literal(expr.value, expr.text)
+    if isinstance(expr, Name):
+        return slots[expr.name] if slots and expr.name in slots else terms.name(expr.name)
+    if isinstance(expr, Unary):
+        inner = to_term(terms, expr.operand, slots)
+        return terms.neg(inner) if expr.op == "neg" else inner
+    if isinstance(expr, Binary):
+        return terms.binary(expr.op, to_term(terms, expr.left, slots), to_term(terms, expr.right, slots))
+    if isinstance(expr, Call):
+        return terms.call(expr.func, tuple(to_term(terms, a, slots) for a in expr.args))
+    return terms.opaque(expr)  # an array literal or an index: kept whole
+
+
+def _negated(expr: Expr) -> Expr:
+    """-(a*b/c) written -a*b/c: the sign on the first factor, as a textbook writes it (exact)."""
+    if isinstance(expr, Binary) and expr.op in ("mul", "div"):
+        return Binary(expr.op, _negated(expr.left), expr.right)
+    return Unary("neg", expr)
+
+
+def from_term(terms: Terms, term: int, names: Mapping[int, str] | None = None, top: bool = False) -> Expr:
+    """The expression of `term`, with the terms in `names` (except itself, when `top`) written as
+    those names. Recursion is bounded by the caller: a formula, or an inlined expression at most a
+    few dozen levels deep (`diff` names deeper ones)."""
+    if names and not top and term in names:
+        return Name(names[term])
+    key = terms.keys[term]
+    kind = key[0]
+    if kind == "num":
+        return Num(key[1], key[2]) if len(key) == 3 else literal(key[1])
+    if kind == "name":
+        return Name(key[1])
+    if kind == "expr":
+        return key[1]
+    if kind == "neg":
+        inner = from_term(terms, key[1], names)
+        return _negated(inner) if terms.full else Unary("neg", inner)
+    if kind == "call":
+        return Call(key[1], tuple(from_term(terms, a, names) for a in key[2:]))
+    return Binary(kind, from_term(terms, key[1], names), from_term(terms, key[2], names))
 
 
 def simplify(expr: Expr) -> Expr:
@@ -138,52 +173,7 @@ def simplify(expr: Expr) -> Expr:
 
     Folds sums, differences and products of literals, and removes `1*x`, `x*1`, `x^1`, `x+0`,
     `0*x`, `--x`. Division and powers of literals are kept (`1/3` stays exact and readable).
+    The rules are those of `gradcli.simplify.Terms`, without the algebra only `diff` uses.
     """
-    if isinstance(expr, Unary):
-        inner = simplify(expr.operand)
-        if expr.op == "pos":
-            return inner
-        value = _num_value(inner)
-        if value is not None:
-            return _literal(-value)
-        if isinstance(inner, Unary) and inner.op == "neg":
-            return inner.operand
-        return Unary("neg", inner)
-    if isinstance(expr, Call):
-        return Call(expr.func, tuple(simplify(a) for a in expr.args))
-    if not isinstance(expr, Binary):
-        return expr
-    left, right = simplify(expr.left), simplify(expr.right)
-    lv, rv = _num_value(left), _num_value(right)
-    op = expr.op
-    if lv is not None and rv is not None and op in _FOLD:
-        return _literal(_FOLD[op](lv, rv))
-    if op == "mul":
-        if lv == 0 or rv == 0:
-            return number(0)
-        if lv == 1:
-            return right
-        if rv == 1:
-            return left
-        if lv == -1:
-            return simplify(Unary("neg", right))
-        if rv == -1:
-            return simplify(Unary("neg", left))
-    if op == "add":
-        if lv == 0:
-            return right
-        if rv == 0:
-            return left
-    if op == "sub":
-        if rv == 0:
-            return left
-        if lv == 0:
-            return simplify(Unary("neg", right))
-    if op == "div" and rv == 1:
-        return left
-    if op == "pow":
-        if rv == 1:
-            return left
-        if rv == 0:
-            return number(1)
-    return Binary(op, left, right)
+    terms = Terms(full=False)
+    return from_term(terms, to_term(terms, expr))

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .backprop import one_hot_seeds, seed_chunks, unbroadcast
+from .binding import wrt_not_a_variable
 from .errors import GradcliError
 from .graph import Graph, Node
 from .ops import ONE, OPS, Partial, partial_of
@@ -51,10 +52,7 @@ def forward_gradients(graph: Graph, wrt_names: Iterable[str]) -> dict[str, np.nd
     result: dict[str, np.ndarray] = {}
     for name in wrt_names:
         if name not in graph.variables:
-            listed = ", ".join(graph.variables) or "none"
-            raise GradcliError(
-                f"{name!r} is not a variable of the program", hint=f"the variables are: {listed}"
-            )
+            raise wrt_not_a_variable(name, graph.variables, option=None)
         variable = graph.variables[name]
         shape = np.shape(graph.nodes[variable].value)
         _check_work(name, int(np.prod(shape, dtype=int)), in_flight)

@@ -6,6 +6,7 @@ import only the record.
 from __future__ import annotations
 
 from .records import DerivationRecord
+from .records.symbolic import DerivativesRecord
 
 
 class Derivation(DerivationRecord):
@@ -36,3 +37,14 @@ class Derivation(DerivationRecord):
     def _repr_markdown_(self) -> str:
         """Jupyter shows a result as its worked derivation."""
         return self.to_markdown()
+
+
+class Derivatives(DerivativesRecord):
+    """What `diff` returns: the derivatives as programs of expressions, and their JSON (the
+    other formats are `gradcli.render.diff`'s, which the CLI calls)."""
+
+    def to_json(self) -> str:
+        """What `gradcli diff --json` prints."""
+        from .render import diff as render_diff
+
+        return render_diff.to_json(self)

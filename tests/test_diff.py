@@ -17,12 +17,13 @@ from conftest import run_cli
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from gradcli.api import diff as differentiate
 from gradcli.api import evaluate
 from gradcli.errors import GradcliError
 from gradcli.graph import program_names
 from gradcli.ops import CONSTANTS, FUNCTIONS
 from gradcli.parse import parse_program
-from gradcli.symbolic import Terms, differentiate
+from gradcli.symbolic import Terms
 
 SEED004_PROGRAM = "a = w0*x0; b = w1*x1; c = a + b; d = c + w2; e = -d; f = exp(e); g = 1 + f; h = 1/g"
 SEED004_EXPRESSION = "1/(1+exp(-(w0*x0+w1*x1+w2)))"

@@ -71,20 +71,21 @@ def diff_command(
 
         gradcli diff "tanh(x)"            # 1 - tanh(x)^2
     """
-    from ..symbolic import differentiate
+    from ..api import diff
+    from ..render import diff as render
 
     text = read_source(source, file)
     wrt_names = wrt_list(wrt)
     chosen = _format(fmt, json_flag, output)
-    result = differentiate(text, wrt_names)
+    result = diff(text, wrt=wrt_names)
     if chosen is DiffFormat.json:
-        document = result.to_json()
+        document = render.to_json(result)
     elif chosen is DiffFormat.latex:
-        document = result.to_latex(standalone=standalone)
+        document = render.to_latex(result, standalone=standalone)
     elif chosen is DiffFormat.markdown:
-        document = result.to_markdown()
+        document = render.to_markdown(result)
     else:
-        document = result.to_text()
+        document = render.to_text(result)
         if result.warnings:  # stdout stays a program that parses; notes go to stderr
             import sys
 

@@ -61,8 +61,8 @@ def hessian_command(
 
         gradcli hessian "(w*x - y)^2" --at w=1,x=2,y=3
     """
-    from ..hessian import hessian
-    from ..values import parse_at
+    from ..api import hessian, parse_at
+    from ..render import hessian as render
 
     text = read_source(source, file)
     values = parse_at(at or [])
@@ -72,14 +72,14 @@ def hessian_command(
     if output is not None and chosen is Format.rich:
         chosen = Format.text
     if chosen is Format.json:
-        document = result.to_json()
+        document = render.to_json(result)
     elif chosen is Format.text:
-        document = result.to_text(digits)
+        document = render.to_text(result, digits)
     elif chosen is Format.markdown:
-        document = result.to_markdown(digits)
+        document = render.to_markdown(result, digits)
     elif chosen is Format.latex:
-        document = result.to_latex(digits, standalone=standalone)
+        document = render.to_latex(result, digits, standalone=standalone)
     else:
-        result.print_rich(digits)
+        render.print_rich(result, digits)
         return
     emit(document, output, file)
