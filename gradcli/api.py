@@ -280,3 +280,18 @@ def hessian(
     from . import hessian as _hessian
 
     return _hessian.hessian(source, {**(at or {}), **values}, wrt=wrt)
+
+
+# --- examples ---
+
+if TYPE_CHECKING:  # the examples are read when asked for, not at every start-up
+    from .records.examples import SeedExamples
+
+
+def seed_examples() -> SeedExamples:
+    """The worked examples of the seed notebooks (what `gradcli demo` lists and runs, and
+    docs/seeds.md shows): each notebook's title, every example in order (a gradcli command, or
+    why there is none), and the one the demo runs by default. Read only when asked for."""
+    from .examples import SEED_EXAMPLES
+
+    return SEED_EXAMPLES

@@ -1,17 +1,14 @@
 """The worked examples of the seed notebooks, each as a gradcli command: the one list that
-`gradcli demo` runs and `docs/build.py` turns into docs/seeds.md, so the two cannot drift.
-This module is data; which examples this gradcli can run is the CLI's to say (cli/cmd_demo.py).
-
-An example's `argv` is the command without a format option; `docs_argv()` adds the plain-text
-format the page shows (or `-o PICTURE` for a graph), `demo_argv()` what `gradcli demo NAME` runs.
-A row with no `argv` is a part of a notebook that gradcli does not run (yet), listed so that
-nothing is left out silently: `pending` says why.
+`gradcli demo` runs (reading it through `api.seed_examples()`) and `docs/build.py` turns into
+docs/seeds.md, so the two cannot drift. This module is data (the records are in
+records/examples.py); which examples this gradcli can run is the CLI's to say (cli/cmd_demo.py).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from .records.examples import Example, SeedExamples, shell_join
+
+__all__ = ["DEFAULT_DEMO", "EXAMPLES", "SEEDS", "SEED_EXAMPLES", "Example", "SeedExamples", "shell_join"]
 
 SEEDS = {
     0: "Automatic differentiation and backpropagation (PyTorch, two graphs and an nn.Linear neuron)",
@@ -20,45 +17,6 @@ SEEDS = {
     3: "A micrograd-style Value class: manual and automated backpropagation of a tanh neuron",
     4: "Autograd of a sigmoid neuron, step by step",
 }
-
-
-@dataclass(frozen=True)
-class Example:
-    name: str
-    seed: int
-    cell: str  # where in the notebook
-    computes: str  # what the notebook computes, in our own words
-    argv: tuple[str, ...] = ()  # the gradcli command (after `gradcli`), without a format option
-    further: str = ""  # where gradcli goes further than the notebook
-    erratum: str = ""  # where the notebook is wrong, and the true value
-    picture: str = ""  # for `graph`: the PNG under docs/ that the page shows
-    requires: str = ""  # a gradcli command that must exist for this example to run
-    pending: str = ""  # why there is no command (yet)
-
-    @property
-    def command(self) -> str:
-        return self.argv[0] if self.argv else ""
-
-    def docs_argv(self) -> list[str]:
-        """The command as the page shows it: plain text, or the PNG for a graph."""
-        if self.command == "graph":
-            return [*self.argv, "-o", self.picture]
-        if self.command in ("eval", "hessian"):
-            return [*self.argv, "--format", "text"]
-        return list(self.argv)  # check and diff print plain text already
-
-    def dot_argv(self) -> list[str]:
-        """For a graph: the DOT text of the same picture (what the docs test compares)."""
-        return [*self.argv, "--format", "dot"]
-
-    def demo_argv(self, fmt: str | None = None) -> list[str]:
-        """What `gradcli demo NAME` runs: rich tables (or FMT) for eval, a tree for a graph."""
-        if self.command == "graph":
-            return [*self.argv, "--format", fmt if fmt in ("tree", "dot", "mermaid") else "tree"]
-        if self.command in ("eval", "hessian") and fmt is not None:
-            return [*self.argv, "--format", fmt]
-        return list(self.argv)
-
 
 SIGMOID = "a = w0*x0; b = w1*x1; c = a + b; d = c + w2; e = -d; f = exp(e); g = 1 + f; h = 1/g"
 SIGMOID_AT = "w0=2,x0=-1,w1=-3,x1=-2,w2=-3"
@@ -250,8 +208,6 @@ EXAMPLES: tuple[Example, ...] = (
             "x=4",
         ),
         "the loss table per epoch and the prediction the notebook's last line leaves empty",
-        requires="descend",
-        pending="gradcli descend (issue 9)",
     ),
     Example(
         "exercise-4-3",
@@ -371,13 +327,4 @@ EXAMPLES: tuple[Example, ...] = (
 
 DEFAULT_DEMO = "sigmoid"
 
-
-_SAFE = re.compile(r"[A-Za-z0-9_.,=/:+-]+")
-
-
-def shell_join(argv: list[str]) -> str:
-    """The command as one types it: `gradcli eval "(a+b)*(b+1)" --at a=2,b=1`."""
-    words = ["gradcli"]
-    for arg in argv:
-        words.append(arg if _SAFE.fullmatch(arg) else f'"{arg}"')
-    return " ".join(words)
+SEED_EXAMPLES = SeedExamples(SEEDS, EXAMPLES, DEFAULT_DEMO)

@@ -1,6 +1,7 @@
 """`gradcli demo`: the seed notebooks' worked examples, before writing an expression of one's own.
 
-The examples live in gradcli/examples.py, which docs/build.py also reads for docs/seeds.md.
+The examples live in gradcli/examples.py (which docs/build.py also reads for docs/seeds.md); the
+command reads them through `api.seed_examples()`, and decides which of them this gradcli can run.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..errors import GradcliError
 from .common import DebugOpt, Format, app
 
 if TYPE_CHECKING:  # the examples are read when a command needs them, not at every start-up
-    from ..examples import Example
+    from ..records.examples import Example
 
 
 def command_exists(name: str) -> bool:
@@ -31,9 +32,9 @@ def available(example: Example) -> bool:
 
 def runnable() -> list[Example]:
     """The examples this gradcli can run, in the order of the list."""
-    from ..examples import EXAMPLES
+    from ..api import seed_examples
 
-    return [e for e in EXAMPLES if available(e)]
+    return [e for e in seed_examples().examples if available(e)]
 
 
 def find(name: str) -> Example | None:
@@ -46,16 +47,16 @@ def find(name: str) -> Example | None:
 
 def _listing(columns: int | None = None) -> str:
     """One entry an example, its description wrapped to the terminal (80 columns on a pipe)."""
-    from ..examples import SEEDS
+    from ..api import seed_examples
 
     columns = columns or shutil.get_terminal_size((80, 24)).columns
     examples = runnable()
     width = max(len(example.name) for example in examples)
     indent = " " * (width + 4)
     lines = []
-    for seed in SEEDS:
+    for seed, title in seed_examples().seeds.items():
         lines.append(
-            textwrap.fill(f"seed {seed:03d}: {SEEDS[seed]}", width=columns - 1, subsequent_indent=" " * 10)
+            textwrap.fill(f"seed {seed:03d}: {title}", width=columns - 1, subsequent_indent=" " * 10)
         )
         for example in (e for e in examples if e.seed == seed):
             text = textwrap.fill(
@@ -101,7 +102,7 @@ def demo_command(
 
         gradcli demo sum-rule
     """
-    from ..examples import DEFAULT_DEMO, shell_join
+    from ..api import seed_examples
     from . import main
 
     if list_:
@@ -112,7 +113,7 @@ def demo_command(
             "\nrun one with: gradcli demo NAME   (every example with its output: docs/seeds.md)\n"
         )
         return
-    example = find(name or DEFAULT_DEMO)
+    example = find(name or seed_examples().default)
     if example is None:
         names = ", ".join(e.name for e in runnable())
         raise GradcliError(
@@ -131,7 +132,7 @@ def demo_command(
             f"the {example.name} example ({example.command}) prints plain text only: drop --format"
         )
     argv = example.demo_argv(fmt)
-    sys.stdout.write(f"$ {shell_join(argv)}\n\n")
+    sys.stdout.write(f"$ {example.demo_line(fmt)}\n\n")
     sys.stdout.flush()
     code = main([*argv, *(["--debug"] if debug else [])])
     if name is None:

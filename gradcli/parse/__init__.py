@@ -2,6 +2,8 @@
 
 The AST is built while Lark parses (a transformer handed to `Lark(...)`), which never
 recurses: a 100,000-term sum or 100,000 nested parentheses parse without a RecursionError.
+A failed parse is told in a person's words by syntax_errors.py; `python -m gradcli.parse
+--write-tables` (__main__.py) rebuilds the LALR tables shipped beside the grammar.
 """
 
 from __future__ import annotations
@@ -10,60 +12,20 @@ import difflib
 import hashlib
 import json
 import math
-import sys
-import unicodedata
 from functools import cache
 from importlib import resources
 
 import lark
 from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput
 from lark.grammar import Rule
 from lark.lexer import TerminalDef
 
-from .errors import GradcliError, Span, clip
-from .expr import Array, Assign, Binary, Call, Expr, Index, Name, Num, Program, Statement, Unary
-from .ops import FUNCTION_NAMES
+from ..errors import GradcliError, Span, clip
+from ..expr import Array, Assign, Binary, Call, Expr, Index, Name, Num, Program, Statement, Unary
+from .syntax_errors import span_at, syntax_error
 
 _BINARY_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow", "**": "pow"}
-
-# What a person would call the terminals Lark names in "expected ..." lists.
-_TERMINAL_WORDS = {
-    "NUMBER": "a number",
-    "NAME": "a name",
-    "PLUS": "'+'",
-    "MINUS": "'-'",
-    "STAR": "'*'",
-    "SLASH": "'/'",
-    "AT": "'@'",
-    "POW": "'^'",
-    "EQUALS": "'='",
-    "LPAR": "'('",
-    "RPAR": "')'",
-    "LSQB": "'['",
-    "RSQB": "']'",
-    "COMMA": "','",
-    "SEMICOLON": "';'",
-    "_NL": "a new line",
-    "$END": "the end of the input",
-}
-
-# Pasted mathematics and the ASCII to type instead.
-_ASCII_FOR = {
-    "−": "-",
-    "–": "-",
-    "×": "*",
-    "·": "*",
-    "⋅": "*",
-    "∗": "*",
-    "÷": "/",
-    "π": "pi",
-    "²": "^2",
-    "³": "^3",
-    "√": "sqrt(...)",
-    "ℯ": "e",
-    "∙": "*",
-}
 
 
 def _span(token: Token) -> Span:
@@ -213,14 +175,14 @@ def parse_program(source: str, *, unused_is_error: bool = True) -> Program:
         at = source.index("\x00")
         raise GradcliError(
             "the input contains a NUL byte",
-            span=_span_at(source, at),
+            span=span_at(source, at),
             source=source,
             hint="the file may be binary; give the expression as plain text",
         )
     try:
         statements = parser().parse(source)
     except UnexpectedInput as error:
-        raise _syntax_error(source, error) from None
+        raise syntax_error(source, error) from None
     except GradcliError as error:  # raised while building the AST (a literal too large)
         raise error.located(source) from None
     if not statements:
@@ -274,143 +236,7 @@ def parse_expression(source: str) -> Expr:
     return program.statements[0]
 
 
-def _span_at(source: str, offset: int, length: int = 1) -> Span:
-    line = source.count("\n", 0, offset) + 1
-    column = offset - (source.rfind("\n", 0, offset) + 1) + 1
-    return Span(line, column, offset, offset + length)
-
-
-def _expected_words(expected) -> str:
-    expected = set(expected)
-    if {"NUMBER", "NAME"} <= expected:
-        # Where an operand is due, list it as one thing, not as every token that may start one.
-        expected -= {"NUMBER", "NAME", "LPAR", "LSQB", "MINUS", "PLUS", "_NL"}
-        words = ["an expression (a number, a name or '(')"]
-    else:
-        words = []
-    words += sorted({_TERMINAL_WORDS[name] for name in expected if name in _TERMINAL_WORDS})
-    if not words:
-        return ""
-    if len(words) > 6:
-        return "an operator, ')' or the end of the input" if "the end of the input" in words else ""
-    return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
-
-
-def _open_brackets(error: UnexpectedInput) -> list[Token]:
-    """The '(' and '[' still open where the parser stopped, innermost last."""
-    state = getattr(getattr(error, "interactive_parser", None), "parser_state", None)
-    stack = state.value_stack if state is not None else []
-    return [v for v in stack if isinstance(v, Token) and v.type in ("LPAR", "LSQB")]
-
-
-_CLOSER = {"LPAR": ("RPAR", ")"), "LSQB": ("RSQB", "]")}
-
-
-def _syntax_error(source: str, error: UnexpectedInput) -> GradcliError:
-    offset = error.pos_in_stream if error.pos_in_stream is not None else len(source)
-    if isinstance(error, UnexpectedEOF) or (
-        isinstance(error, UnexpectedToken) and error.token.type == "$END"
-    ):
-        offset = len(source.rstrip())
-        expected = set(getattr(error, "expected", ()))
-        opens = _open_brackets(error)
-        hint = "finish the expression, or check for an unclosed '(' or '['"
-        if opens:
-            # LALR merges states: only the innermost open bracket's closer can come next.
-            expected -= {closer for kind, (closer, _) in _CLOSER.items() if kind != opens[-1].type}
-            hint = (
-                f"finish the expression, or close the unclosed {str(opens[-1])!r} "
-                f"at line {opens[-1].line}, column {opens[-1].column}"
-            )
-        words = _expected_words(expected)
-        return GradcliError(
-            "the input ends too early" + (f": expected {words}" if words else ""),
-            span=_span_at(source, max(offset - 1, 0)) if offset else None,
-            source=source,
-            hint=hint,
-        )
-    if isinstance(error, UnexpectedCharacters):
-        char = source[offset]
-        digit = unicodedata.decimal(char, None)
-        if digit is not None:  # '１' (full-width), '١' (Arabic-Indic): float() would read them
-            return GradcliError(
-                f"unexpected digit {char!r} ({unicodedata.name(char, 'non-ASCII')})",
-                span=_span_at(source, offset),
-                source=source,
-                hint=f"numbers are written with ASCII digits: type '{digit}'",
-            )
-        ascii_form = _ASCII_FOR.get(char)
-        hint = (
-            f"type {ascii_form!r} instead of {char!r}"
-            if ascii_form
-            else "names are letters, digits and '_'; operators are + - * / @ ^ **"
-        )
-        if not char.isprintable():  # invisible (a zero-width space, a byte-order mark): name it
-            return GradcliError(
-                f"unexpected invisible character U+{ord(char):04X}",
-                span=_span_at(source, offset),
-                source=source,
-                hint="delete it; it may have come with copied text",
-            )
-        return GradcliError(
-            f"unexpected character {char!r}",
-            span=_span_at(source, offset),
-            source=source,
-            hint=hint,
-        )
-    assert isinstance(error, UnexpectedToken)
-    token = error.token
-    text = str(token)
-    span = Span(token.line, token.column, token.start_pos, token.end_pos)
-    previous = source[: token.start_pos].rstrip()
-    if (
-        token.type in ("NAME", "LPAR", "NUMBER")
-        and previous
-        and (previous[-1].isalnum() or previous[-1] in "._)")
-    ):
-        # `2x`, `2(x+1)`, `(a)(b)`, `x y`: an implicit product.
-        left = previous.split()[-1] if previous.split() else previous
-        hint = f"gradcli needs an explicit '*' for products: write {left}*{text}"
-        if left in FUNCTION_NAMES and token.type != "LPAR":
-            hint = f"a call needs parentheses: write {left}({text}) (or {left}*{text} for a product)"
-        return GradcliError(f"missing operator before {text!r}", span=span, source=source, hint=hint)
-    if token.type == "EQUALS":
-        return GradcliError(
-            "unexpected '='",
-            span=span,
-            source=source,
-            hint="an assignment is `name = expression`, alone in its statement; "
-            "statements are separated by ';' or new lines",
-        )
-    if token.type in ("RPAR", "RSQB"):
-        opens = _open_brackets(error)
-        opener = "(" if token.type == "RPAR" else "["
-        if not any(_CLOSER[o.type][0] == token.type for o in opens):
-            return GradcliError(
-                f"unexpected {text!r}",
-                span=span,
-                source=source,
-                hint=f"no {opener!r} is open here: delete the {text!r} or add a {opener!r} before it",
-            )
-    expected = _expected_words(error.expected)
-    word = repr(text) if token.type == "POW" else _TERMINAL_WORDS.get(token.type, repr(text))  # '**' as typed
-    if token.type in ("_NL", "$END"):  # "unexpected a new line" reads wrong: say what ended early
-        message = f"the {'line' if token.type == '_NL' else 'input'} ends before the expression does"
-    else:
-        message = f"unexpected {word}" + (f" {text!r}" if token.type in ("NAME", "NUMBER") else "")
-    return GradcliError(
-        message,
-        span=span,
-        source=source,
-        hint=f"expected {expected} here" if expected else None,
-    )
-
-
 def suggest(name: str, known) -> str | None:
     """The nearest known name, for "did you mean ...?" hints."""
     matches = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     return matches[0] if matches else None
-
-
-if __name__ == "__main__" and sys.argv[1:] == ["--write-tables"]:
-    print(f"wrote {write_tables()}")

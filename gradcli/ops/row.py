@@ -1,0 +1,110 @@
+"""What one row of the op table holds (`Op`, with one `Partial` per input), and the few small
+rules that rows of several modules share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Union
+
+import numpy as np
+
+Array = np.ndarray
+Rule = Callable[..., Array]
+
+
+# A formula may depend on the inputs' shapes (ndim of each, or their sizes): then it is a
+# function of the input arrays that returns the formula text.
+Formula = Union[str, Callable[..., str]]
+
+
+@dataclass(frozen=True)
+class Partial:
+    formula: Formula  # over the op's parameter names, `out` (and `grad` for a vjp), e.g. "-a/b^2"
+    local: Rule | None = None  # (*inputs, out) -> the local derivative, elementwise
+    vjp: Callable[..., Array] | None = None  # (*inputs, out, grad) -> contribution, when not elementwise
+    # Where the local derivative is exactly 0, the contribution is 0 whatever the upstream
+    # gradient (inf or nan included): PyTorch selects here (relu, indexing, max) instead of
+    # multiplying, so 0 * inf never turns into nan. A rule `(*inputs, out) -> bool array` in
+    # place of True says where the selection is, when the local derivative can also be 0 by
+    # value (pow: 2*0^1 is 0 by value, and PyTorch multiplies there).
+    masked: bool | Rule = False
+
+    def formula_text(self, *inputs: Array) -> str:
+        return self.formula if isinstance(self.formula, str) else self.formula(*inputs)
+
+    def selected_zero(self, local: Array, *inputs: Array) -> Array:
+        """Where a masked partial contributes 0 whatever the upstream gradient (`inputs` end with out)."""
+        return np.asarray(local == 0) if self.masked is True else np.asarray(self.masked(*inputs))
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str  # as in JSON ("add", "tanh")
+    params: tuple[str, ...]  # the names the formulas use for the inputs
+    forward: Callable[..., Array]
+    partials: tuple[Partial, ...]
+    symbol: str  # infix operator, or the function name it is called by
+    infix: bool = False
+    kink: Callable[..., Array] | None = None  # (*inputs) -> where the op is not differentiable
+    convention: str = ""  # what the partials use at a kink, said in the derivation
+    domain: tuple[float, float] = (-2.0, 2.0)  # a smooth region, for tests
+    aliases: tuple[str, ...] = field(default=())
+    shape_hint: str = "elementwise operations need equal shapes, or shapes numpy can broadcast"
+    check: Callable[..., str | None] | None = None  # (*inputs) -> why the shapes do not fit, or None
+    variadic: bool = False  # takes any number of inputs (array literals)
+    # For a variadic op whose every input needs a partial of its own (item k of an array
+    # literal receives row k of the upstream gradient): input index -> Partial, made on demand.
+    # Otherwise input k uses partials[k], and inputs past the last partial share the last one.
+    item_partial: Callable[[int], Partial] | None = None
+    # Works on each element of its inputs alone (numpy broadcasting), so N points can ride along
+    # a leading batch axis and a scalar formula covers it. False for the array ops, which mix
+    # elements: products, reductions, softmax, masks, indexing, array literals.
+    pointwise: bool = True
+    # For tests: the input shapes to sample at (empty: scalars), and whether the generic per-op
+    # tests apply (indexing, array literals and onehot take whole-number inputs: tested apart).
+    shapes: tuple[tuple[int, ...], ...] = ()
+    generic_test: bool = True
+
+    @property
+    def elementwise(self) -> bool:
+        """Every partial is an elementwise local derivative (no vector-Jacobian product)."""
+        return all(p.vjp is None for p in self.partials)
+
+    @property
+    def arity(self) -> int:
+        return len(self.params)
+
+
+def partial_of(op: Op, index: int) -> Partial:
+    """The partial for input `index` of `op` (array literals make theirs on demand)."""
+    if op.item_partial is not None:
+        return op.item_partial(index)
+    return op.partials[min(index, len(op.partials) - 1)]
+
+
+ONE = np.float64(1.0)  # backprop passes the upstream gradient through a local 1 without multiplying
+
+
+def one(*_: Array) -> Array:
+    return ONE
+
+
+def minus_one(*_: Array) -> Array:
+    return np.float64(-1.0)
+
+
+def zero(*args: Array) -> Array:
+    """A flat op's derivative (sign, step, masks) and an index's: 0, in the first input's shape."""
+    return np.zeros_like(args[0])
+
+
+def at_zero(x: Array) -> Array:
+    """Where a kink at 0 (relu, abs, sqrt, sign, step) is hit."""
+    return np.asarray(x == 0)
+
+
+def lead_axes(grad: Array, out: Array) -> tuple[int, ...]:
+    """The leading axes `grad` has beyond the output's shape: a batch of seeds (a Jacobian is one
+    backward pass over them), empty for a single gradient. Every vjp keeps them in front."""
+    return np.shape(grad)[: np.ndim(grad) - np.ndim(out)]
