@@ -5,26 +5,48 @@ worked derivation (forward table, chain-rule steps) in the terminal, Markdown, L
     >>> result = gradcli.evaluate("(a+b)*(b+1)", a=2, b=1)
     >>> float(result.gradient["b"])
     5.0
+
+One function per thing the command line does (each documented in `gradcli.api`):
+
+- `evaluate(source, at, wrt=...)`: value, gradients and the worked derivation (`gradcli eval`);
+- `compile(source)`: parse once, evaluate many times, or at N points at once (`--points`);
+- `jacobian(source, at, wrt=..., mode=...)`: ∂output/∂variable for array outputs;
+- `hessian(source, at, wrt=...)`: the matrix of second derivatives (`gradcli hessian`);
+- `check(source, at)`: reverse mode against finite differences (`gradcli check`);
+- `perturb(source, at, spec=...)`: nudge one node, watch the rest move (`check --perturb`);
+- `diff(source, wrt)`: the derivatives as formulas (`gradcli diff`);
+- `descend(source, data=..., params=...)`: learn parameters by gradient descent (`gradcli descend`);
+- `GradcliError`: what every one of them raises for bad input (message, place, hint).
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["GradcliError", "__version__", "compile", "evaluate"]
+__all__ = [
+    "GradcliError",
+    "__version__",
+    "check",
+    "compile",
+    "descend",
+    "diff",
+    "evaluate",
+    "hessian",
+    "jacobian",
+    "perturb",
+]
+
+_FROM_API = frozenset(__all__) - {"__version__"}
 
 
 def __getattr__(name: str):
-    # Imported on first use, so `gradcli --version` does not pay for numpy and lark.
-    if name == "evaluate":
-        from .api import evaluate
+    # Loaded on first use, so `gradcli --version` does not pay for numpy and lark. No module of
+    # the package is named after one of these functions, so importing one never hides them.
+    if name in _FROM_API:
+        from . import api
 
-        return evaluate
-    if name == "compile":
-        from .compiled import compile
-
-        return compile
-    if name == "GradcliError":
-        from .errors import GradcliError
-
-        return GradcliError
+        return getattr(api, name)
     raise AttributeError(f"module 'gradcli' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _FROM_API)

@@ -36,11 +36,22 @@ if TYPE_CHECKING:  # the feature modules load on first call; their types are nam
 __all__ = [
     "Compiled",
     "Derivation",
+    "Derivatives",
     "GradcliError",
+    "check",
     "compile",
+    "descend",
+    "diff",
     "evaluate",
+    "evaluate_points",
+    "hessian",
+    "jacobian",
+    "open_points_run",
     "outline",
+    "parse",
     "parse_at",
+    "perturb",
+    "seed_examples",
 ]
 
 
@@ -66,6 +77,28 @@ def evaluate(
     """
     given = {**(at or {}), **values}
     return evaluation.evaluate(source, given, wrt, record_steps, mode, record=Derivation)
+
+
+def jacobian(
+    source: str | Program,
+    at: Mapping[str, object] | None = None,
+    /,
+    *,
+    wrt: Iterable[str] | None = None,
+    mode: str = "reverse",
+    **values: object,
+) -> dict[str, np.ndarray]:
+    """∂output/∂variable for each variable in `wrt` (default: all): an array of the output's
+    shape followed by the variable's (a scalar output gives the gradient itself).
+
+    Reverse mode runs one batched backward pass over the one-hot seeds of the output;
+    `mode="forward"` pushes every tangent of a variable through the graph at once instead (the
+    better choice when the output has more elements than the inputs). Raises GradcliError for
+    bad input, or a Jacobian too big to hold in memory.
+    """
+    given = {**(at or {}), **values}
+    result = evaluation.evaluate(source, given, wrt, record_steps=False, mode=mode)
+    return dict(result.gradient)
 
 
 def outline(source: str | Program) -> Derivation:
@@ -108,7 +141,7 @@ def check(
     values, `wrt`, eps outside (0, 1), a negative tolerance), or when the output is not finite
     at the point.
     """
-    from . import check as gradient_check
+    from . import gradcheck as gradient_check
 
     given = {**(at or {}), **values}
     settings = gradient_check.Settings(eps, rtol, atol)
@@ -128,7 +161,7 @@ def perturb(
     Raises GradcliError for a bad spec, a name that is not a node of the program, an element
     that is not there, or bad input.
     """
-    from . import perturb as nudging
+    from . import nudge as nudging
 
     given = {**(at or {}), **values}
     return nudging.perturb(source, given, spec)
@@ -170,7 +203,7 @@ def descend(
     "interrupted"; `params` holds the parameters reached either way. Raises GradcliError for
     bad input, before any training.
     """
-    from . import descend as gd
+    from . import descent as gd
     from .points.load import check_data, named_values, read_data, start_params
 
     settings = gd.check_settings(lr, epochs, batch, optimizer, every)
@@ -277,7 +310,7 @@ def hessian(
     and `at` are positional-only, so variables may be called `source` or `at`. Raises
     GradcliError for bad input, array values and array operations.
     """
-    from . import hessian as _hessian
+    from . import second_order as _hessian
 
     return _hessian.hessian(source, {**(at or {}), **values}, wrt=wrt)
 

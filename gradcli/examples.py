@@ -230,7 +230,7 @@ EXAMPLES: tuple[Example, ...] = (
         3,
         "The Value class",
         "defines a Value class with +, *, pow, tanh, exp and their backward rules",
-        pending="code, not a computation: gradcli's op table (gradcli/ops.py) holds the same rules",
+        pending="code, not a computation: gradcli's op table (gradcli/ops/) holds the same rules",
     ),
     Example(
         "neuron-graph",

@@ -63,7 +63,7 @@ def test_results_are_frozen_records_of_records():
 
 def test_the_api_defaults_are_the_checks_own():
     # api.check writes its defaults out so that `import gradcli.api` does not load the check.
-    from gradcli.check import Settings
+    from gradcli.gradcheck import Settings
 
     parameters = inspect.signature(api.check).parameters
     defaults = Settings()
@@ -77,7 +77,7 @@ def test_the_api_defaults_are_the_checks_own():
 def test_importing_the_api_does_not_load_the_check():
     code = (
         "import sys, gradcli.api; "
-        "print(sorted(m for m in ('gradcli.check', 'gradcli.perturb') if m in sys.modules))"
+        "print(sorted(m for m in ('gradcli.gradcheck', 'gradcli.nudge') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from gradcli import ops
 from gradcli.api import check
 from gradcli.errors import GradcliError
+from gradcli.nudge import parse_perturb, perturb
 from gradcli.ops import OPS, Partial
-from gradcli.perturb import parse_perturb, perturb
 
 SEED_002 = "u = b*c; v = a + u; J = 3*v"
 SEED_002_AT = "a=5,b=3,c=2"

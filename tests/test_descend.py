@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import run_cli, run_process
 
-import gradcli.descend as gd
+import gradcli.descent as gd
 
 SEED = ("(x*w - y)^2", "--data", "x=[1,2,3],y=[2,4,6]", "--params", "w=1", "--lr", "0.01", "--epochs", "40")
 

@@ -20,7 +20,7 @@ import pytest
 from conftest import run_cli, run_process
 
 import gradcli.cli.points_run as batch
-import gradcli.descend as gd
+import gradcli.descent as gd
 from gradcli.compiled import compile
 from gradcli.render import graphviz
 

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from gradcli.api import evaluate
 from gradcli.errors import GradcliError
 from gradcli.graph import program_names
-from gradcli.hessian import hessian
 from gradcli.ops import OPS
 from gradcli.parse import parse_program
+from gradcli.second_order import hessian
 
 
 def _vector(values) -> str:

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from test_diff import expressions, free_variables
 
 from gradcli.api import evaluate
-from gradcli.hessian import hessian
 from gradcli.ops import OPS
+from gradcli.second_order import hessian
 
 HUGE = 1e4
 

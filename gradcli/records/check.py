@@ -1,6 +1,6 @@
 """The frozen results of `gradcli check`: the gradient check's rows and the `--perturb` nudge.
 
-`gradcli.check` and `gradcli.perturb` build them; `gradcli.render.check` and
+`gradcli.gradcheck` and `gradcli.nudge` build them; `gradcli.render.check` and
 `gradcli.render.perturb` read them, and nothing else: whatever a renderer shows is a field here.
 The lists are the ones the public API has always handed out; the rows in them are frozen.
 """

@@ -1,4 +1,4 @@
-"""The records of a gradient descent (`gradcli.descend`): each epoch, the history a run keeps
+"""The records of a gradient descent (`gradcli.descent`): each epoch, the history a run keeps
 (`History` collects it, bounded, while the run goes; `EpochHistory` is what it kept, frozen), the
 prediction, and the result as a whole. `gradcli.render.descend` reads these and nothing of the
 training loop."""
@@ -122,7 +122,7 @@ class History:
 
 @dataclass(frozen=True)
 class Settings:
-    """How a run descends (checked by `gradcli.descend.check_settings`)."""
+    """How a run descends (checked by `gradcli.descent.check_settings`)."""
 
     lr: float
     epochs: int  # asked for

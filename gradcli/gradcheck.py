@@ -1,4 +1,4 @@
-"""Reverse mode against finite differences: `gradcli check` (`--perturb` is in perturb.py).
+"""Reverse mode against finite differences: `gradcli check` (`--perturb` is in nudge.py).
 
 The rule, for every element x of every variable (it is also in `gradcli check --help`):
 
