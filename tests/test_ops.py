@@ -10,7 +10,9 @@ until one is added here.
 
 from __future__ import annotations
 
+import importlib
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -332,6 +334,20 @@ BINARY_POINTS = {
 OTHER = {"neg"}
 
 
+def more_closed_forms(table: str) -> dict:
+    """The closed forms of later parts of the language, one file a topic: each
+    tests/closed_forms_*.py may define UNARY, UNARY_POINTS, BINARY, BINARY_POINTS and ARRAY,
+    in the shapes of the tables of this file."""
+    found: dict = {}
+    for path in sorted(Path(__file__).parent.glob("closed_forms_*.py")):
+        found.update(getattr(importlib.import_module(path.stem), table, {}))
+    return found
+
+
+for _table in ("UNARY", "UNARY_POINTS", "BINARY", "BINARY_POINTS"):
+    globals()[_table].update(more_closed_forms(_table))
+
+
 def test_every_op_has_a_closed_form():
     missing = set(OPS) - set(UNARY) - set(BINARY) - set(ARRAY) - OTHER
     assert not missing, f"write the closed-form derivative of {sorted(missing)} in this file"
@@ -486,6 +502,9 @@ ARRAY = {
         lambda x: {"x": np.zeros((2, 3, 2, 3))},
     ),
 }
+
+
+ARRAY.update(more_closed_forms("ARRAY"))
 
 
 def _array_cases():
