@@ -162,6 +162,8 @@ def to_latex(expr: Expr) -> str:
         return r"\left[" + ", ".join(to_latex(a) for a in expr.items) + r"\right]"
     if isinstance(expr, Index):
         target = _postfix_target(expr.target, to_latex)
+        if "_" in target or "^" in target:  # v_{3}_{0} is a double subscript: {v_{3}}_{0}
+            target = f"{{{target}}}"
         return f"{target}_{{{', '.join(to_latex(a) for a in expr.indices)}}}"
     if isinstance(expr, Str):
         return r"\texttt{" + _latex_text(expr.value) + "}"
