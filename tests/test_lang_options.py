@@ -213,3 +213,80 @@ def test_a_boolean_option_is_zero_or_one(monkeypatch):
     node = next(n for n in run.json()["nodes"] if n["op"] == "flagged")
     assert node["options"] == {"keep": True} and node["formula"] == "flagged(x, keep=1)"
     _bad("flagged(x, keep=2)", "keep is 0 or 1 (false or true), not 2", caret="2")
+
+
+# --- the forms other rows need: inputs in one list (concat), a string before the inputs (einsum) ---
+
+
+def _cat(*items, axis=0):
+    return np.concatenate([np.atleast_1d(item) for item in items], axis=axis)
+
+
+def _cat_partial(k: int) -> Partial:
+    def vjp(*args, axis=0):
+        items, grad = args[:-2], args[-1]
+        start = sum(np.shape(item)[axis] for item in items[:k])
+        lead = np.ndim(grad) - np.ndim(args[-2])
+        index = [slice(None)] * np.ndim(grad)
+        index[lead + axis % np.ndim(args[-2])] = slice(start, start + np.shape(items[k])[axis])
+        return grad[tuple(index)]
+
+    return Partial(f"grad[{k}]", vjp=vjp)  # (a made-up formula: this test reads no formula)
+
+
+CAT = Op(
+    "cat",
+    (),
+    _cat,
+    (),
+    "cat",
+    variadic=True,
+    sequence=True,
+    item_partial=_cat_partial,
+    options=(("axis", 0),),
+    pointwise=False,
+)
+TAGGED = Op(
+    "tagged",
+    ("x",),
+    lambda x, label="", scale=1: x * scale,
+    (Partial("1", lambda x, out, label="", scale=1: np.full_like(x, float(scale))),),
+    "tagged",
+    options=(("label", ""), ("scale", 1)),
+    leading=("label",),
+)
+
+
+@pytest.fixture
+def more_rows(monkeypatch):
+    from gradcli import ops
+
+    monkeypatch.setitem(OPS, "cat", CAT)
+    monkeypatch.setitem(ops.VARIADIC_FUNCTIONS, "cat", CAT)
+    monkeypatch.setitem(OPS, "tagged", TAGGED)
+    monkeypatch.setitem(FUNCTIONS, ("tagged", 1), TAGGED)
+
+
+def test_a_sequence_op_takes_its_inputs_as_one_list(more_rows):
+    result = gradcli.evaluate(
+        "sum(cat([a, b * 2], axis=0) * [1, 2, 3, 4, 5])", a=[1.0, 2.0], b=[3.0, 4.0, 5.0]
+    )
+    assert float(result.value) == 1 + 4 + 18 + 32 + 50
+    assert result.gradient["a"].tolist() == [1.0, 2.0] and result.gradient["b"].tolist() == [6.0, 8.0, 10.0]
+    node = next(node for node in result.nodes if node.op == "cat")
+    assert to_text(result.definition(node)) == "cat([a, v1])"  # axis=0 is the default
+    forward = gradcli.evaluate(
+        "sum(cat([a, b * 2]) * [1, 2, 3, 4, 5])", {"a": [1.0, 2.0], "b": [3.0, 4.0, 5.0]}, mode="forward"
+    )
+    assert forward.gradient["b"].tolist() == [6.0, 8.0, 10.0]
+    _bad("cat(x, y)", "cat() takes its inputs as one list in brackets", caret="cat")
+
+
+def test_a_leading_string_option_is_written_before_the_inputs(more_rows):
+    result = gradcli.evaluate('tagged("hello", x, scale=3)', x=2.0)
+    assert float(result.value) == 6.0 and float(result.gradient["x"]) == 3.0
+    node = next(node for node in result.nodes if node.op == "tagged")
+    assert node.options == (("label", "hello"), ("scale", 3))
+    assert to_text(result.definition(node)) == 'tagged("hello", x, scale=3)'
+    assert float(gradcli.evaluate('tagged(x, label="hi")', x=2.0).value) == 2.0
+    _bad('tagged("a", "b", x)', "a string literal is only an option's value", caret='"b"')
