@@ -36,6 +36,9 @@ class Step:
     local: np.ndarray | None  # None where the op gives a vector-Jacobian product (`@`, softmax)
     upstream: np.ndarray
     contribution: np.ndarray
+    # The edge is cut (where's unchosen branch, below it, a comparison) at elements where
+    # local × upstream would not be finite: 0 was passed on instead (PyTorch would give nan).
+    cut: bool = False
 
 
 def needs_grad(graph: Graph, wrt: set[int]) -> list[bool]:
@@ -114,12 +117,13 @@ def backprop(
                     continue
                 rule = partials[index] if partials is not None else partial_of(OPS[node.op], index)
                 shape = nodes[input_id].value.shape
-                reached = None
+                reached, hidden = None, False
                 if rule.cut is not None or dead[node.id] is not None:
                     cut = _cut(rule, args, node.value, options, dead[node.id])
                     local, contribution, reached = _cut_edge(
                         rule, args, node, upstream, options, cut, shape, 0
                     )
+                    hidden = _hides_non_finite(local, upstream, cut)
                 elif rule.vjp is None:
                     local = rule.local(*args, node.value, **options)
                     contribution = times(rule, local, upstream, args, node.value, **options)
@@ -129,7 +133,7 @@ def backprop(
                 if contribution.shape != shape:
                     contribution = unbroadcast(contribution, shape)
                 if record:
-                    steps.append(Step(node.id, input_id, index, local, upstream, contribution))
+                    steps.append(Step(node.id, input_id, index, local, upstream, contribution, hidden))
                 previous = grads[input_id]
                 dead[input_id] = _merge(dead[input_id], reached, previous is None)
                 grads[input_id] = contribution if previous is None else previous + contribution
@@ -160,6 +164,15 @@ def _cut_edge(rule: Partial, args: list, node, upstream, options: dict, cut, sha
         product = times(rule, local, upstream, args, out, **options)
     product = np.where(cut, 0.0, product)
     return local, unbroadcast(product, shape, lead), _all_over(np.shape(product)[lead:], cut, shape)
+
+
+def _hides_non_finite(local, upstream, cut) -> bool:
+    """Whether the cut kept an inf or nan (local × upstream) out of the gradient."""
+    if local is None or not np.any(cut):
+        return False
+    product = np.asarray(local * upstream)
+    cut = np.broadcast_to(cut, np.broadcast_shapes(np.shape(cut), product.shape))
+    return bool(np.any(cut & ~np.isfinite(np.broadcast_to(product, cut.shape))))
 
 
 def _all_over(full: tuple[int, ...], cut: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -99,9 +99,24 @@ def evaluate_program(
     problem = first_non_finite(graph)
     if problem:
         warnings.append(problem)
+    warnings += _cut_notes(graph, steps)
     return build_derivation(
         graph, arrays, gradient, grads, steps, wrt_names, needs, warnings, mode, record=record
     )
+
+
+def _cut_notes(graph, steps) -> list[str]:
+    """Say where a cut kept an inf or nan partial out of the gradient (a step reads nan × 0 = 0)."""
+    notes = []
+    for step in steps:
+        if step.cut:
+            of, wrt = graph.nodes[step.of].name, graph.nodes[step.wrt].name
+            notes.append(
+                f"step {of} → {wrt}: no gradient reaches {of} here (a branch where() did not choose, "
+                "or a comparison's operand), so its non-finite partial is not multiplied: 0 is passed "
+                "on, where torch.where would give nan"
+            )
+    return notes
 
 
 # A Jacobian of n_out × n_in entries costs 8 bytes an entry as float64, and about 8 times that on

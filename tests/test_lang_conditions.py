@@ -329,3 +329,14 @@ def test_the_rows_are_in_the_table():
 
 
 _ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def test_a_step_whose_nan_was_cut_says_so():
+    run = run_cli("eval", "where(x > 0, sqrt(x), 0)", "--at", "x=-1", "--json")
+    assert run.code == 0, run.err
+    data = run.json()
+    cut = [step for step in data["steps"] if step.get("cut")]
+    assert len(cut) == 1 and cut[0]["local"] == "nan" and cut[0]["contribution"] == 0.0
+    assert any("torch.where would give nan" in warning for warning in data["warnings"])
+    calm = run_cli("eval", "where(x > 0, sqrt(x), 0)", "--at", "x=4", "--json").json()
+    assert not any(step.get("cut") for step in calm["steps"]) and calm["warnings"] == []

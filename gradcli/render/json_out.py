@@ -69,6 +69,8 @@ def to_data(derivation: DerivationRecord, brief: bool = False) -> dict:
             kink = derivation.nodes[step.of].kink
             if kink:
                 item["kink"] = kink
+            if getattr(step, "cut", False):  # 0 passed on where local × upstream was not finite
+                item["cut"] = True
             steps.append(item)
         data["steps"] = steps
     warnings = list(derivation.warnings)
