@@ -269,23 +269,29 @@ class _Builder:
             elif kind is Array:
                 stack.append((OPS["stack"], len(item.items), item.span, item.items, ()))
                 stack.extend(reversed(item.items))
-            elif kind is Index and not plain_index(item):  # ranges, integer lists: one `slice` node
-                key = index_key(item, self.program.source)
-                stack += ((OPS["slice"], 1, item.span, item.indices, (("key", key),)), item.target)
             else:
                 assert kind is Index
-                for index in item.indices:
-                    literal = index.operand if type(index) is Unary and index.op == "neg" else index
-                    if type(literal) is not Num:
-                        raise self.error(
-                            "an index must be a whole number written in the source",
-                            _first_span(index) or item.span,
-                            "write x[0] or W[1, 2]; indices count from 0, and -1 is the last",
-                        )
-                stack.append((OPS["index"], 1 + len(item.indices), item.span, item.indices, ()))
-                stack.extend(reversed((item.target, *item.indices)))
+                self.push_index(item, stack)
         (result,) = results
         return result
+
+    def push_index(self, item: Index, stack: list) -> None:
+        """`x[1, 2]`: an `index` node over the numbers' constant nodes; ranges and integer lists
+        (`x[1:3]`, `x[[0, 2]]`): one `slice` node, its key an option."""
+        if not plain_index(item):
+            key = index_key(item, self.program.source)
+            stack += ((OPS["slice"], 1, item.span, item.indices, (("key", key),)), item.target)
+            return
+        for index in item.indices:
+            literal = index.operand if type(index) is Unary and index.op == "neg" else index
+            if type(literal) is not Num:
+                raise self.error(
+                    "an index must be a whole number written in the source",
+                    _first_span(index) or item.span,
+                    "write x[0] or W[1, 2]; indices count from 0, and -1 is the last",
+                )
+        stack.append((OPS["index"], 1 + len(item.indices), item.span, item.indices, ()))
+        stack.extend(reversed((item.target, *item.indices)))
 
     def build(self, names: ProgramNames) -> Graph:
         output = None
