@@ -15,6 +15,8 @@ CheckFormatOpt = format_option(
 )
 
 
+# Over 60 lines only by its option list and its --help text (the docstring): Typer reads both from
+# the signature. What the command does is the short body below them.
 @app.command("check")
 def check_command(
     source: SourceArg = None,

@@ -72,6 +72,8 @@ SkipBadOpt = Annotated[
 ]
 
 
+# Over 60 lines only by its option list and its --help text (the docstring): Typer reads both from
+# the signature. What the command does is the short body below them.
 @app.command("descend")
 def descend_command(
     source: SourceArg = None,

@@ -86,6 +86,8 @@ ModeOpt = Annotated[
 ]
 
 
+# Over 60 lines only by its option list and its --help text (the docstring): Typer reads both from
+# the signature. What the command does is the short body below them.
 @app.command("eval")
 def eval_command(
     source: SourceArg = None,
