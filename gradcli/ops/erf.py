@@ -21,6 +21,7 @@ import numpy as np
 from .row import Array, Op, Partial
 
 _THRESHOLD = 0.46875
+_SMALL = 1.11e-16  # below this erf(x) = 2x/sqrt(pi) to the last bit: x^2 is taken as 0 (no underflow)
 _SQRT_1_PI = 5.6418958354775628695e-1  # 1/sqrt(pi)
 # Beyond this erfc(x) is below the smallest subnormal number: 0 (also for x = inf).
 _UNDERFLOW = 27.3
@@ -91,7 +92,7 @@ def _exp_minus_square(y: Array) -> Array:
 
 def _erf_small(x: Array) -> Array:
     """erf on |x| <= 0.46875."""
-    return x * _ratio(x * x, _A, _B)
+    return x * _ratio(np.square(np.where(np.abs(x) > _SMALL, x, 0.0)), _A, _B)
 
 
 def _erfc_positive(y: Array) -> Array:
