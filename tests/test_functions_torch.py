@@ -436,3 +436,30 @@ def test_keeps_the_true_value_where_torch_loses_it(source, at, torch, true, why)
         not np.isclose(torch_gradient[n], gradient[n], rtol=1e-14, atol=0, equal_nan=True) for n in gradient
     ]
     assert any(differs) or not np.isclose(torch_value, value, rtol=1e-14, atol=0), why
+
+
+# gelu(x, approximate="tanh"), measured: torch.nn.functional.gelu(x, approximate="tanh").
+GELU_TANH = [
+    (0.0, 0.0, 0.5),
+    (1.0, 0.8411919906082768, 1.0829640838457826),
+    (-1.0, -0.15880800939172324, -0.08296408384578252),
+    (-3.0, -0.0036373920817729943, -0.011584166630969648),
+    (2.5, 2.484915733910001, 1.037951576212666),
+    (-10.0, -0.0, 0.0),
+    (30.0, 30.0, 1.0),
+]
+
+
+def test_gelu_tanh_approximation_is_ready_for_its_option():
+    """The rules `gelu(x, approximate="tanh")` will use once keyword options reach the table:
+    PyTorch's numbers, and a printed formula that parses and gives the same partial."""
+    from gradcli.ops.activations import GELU_TANH_FORMULA, gelu_tanh, gelu_tanh_local
+
+    x = np.array([case[0] for case in GELU_TANH])
+    np.testing.assert_allclose(gelu_tanh(x), [case[1] for case in GELU_TANH], rtol=1e-13, atol=0)
+    np.testing.assert_allclose(gelu_tanh_local(x, None), [case[2] for case in GELU_TANH], rtol=1e-13, atol=0)
+    printed = evaluate(GELU_TANH_FORMULA, x=x[:5]).value
+    np.testing.assert_allclose(printed, gelu_tanh_local(x[:5], None), rtol=1e-12, atol=0)
+    h = 1e-6
+    numeric = (gelu_tanh(x[:5] + h) - gelu_tanh(x[:5] - h)) / (2 * h)
+    np.testing.assert_allclose(gelu_tanh_local(x[:5], None), numeric, rtol=1e-8, atol=1e-10)
