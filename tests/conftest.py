@@ -95,3 +95,15 @@ KINK_DISTANCE = {
     "amax": lambda x: math.inf,  # one number is never tied with another
     "amin": lambda x: math.inf,
 }
+
+
+def _more_kink_distances() -> None:
+    """The distances of later parts of the language (tests/closed_forms_*.py, KINK_DISTANCE)."""
+    import importlib
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("closed_forms_*.py")):
+        KINK_DISTANCE.update(getattr(importlib.import_module(path.stem), "KINK_DISTANCE", {}))
+
+
+_more_kink_distances()

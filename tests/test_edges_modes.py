@@ -270,6 +270,8 @@ def _scalar_elementwise_sources() -> list[str]:
             sources.append("-(a*b)")
         elif op.arity == 2:
             sources.append(f"{op.symbol}(a*b + {mid}, a + {mid} + 0.1)")
+        elif op.arity == 3:
+            sources.append(f"{op.symbol}(a*b + {mid}, a + {low}, b + {high})")
         else:
             sources.append(f"{op.symbol}(0.1*a*b + {mid})")
     return sources

@@ -87,7 +87,7 @@ BAD = [
     ("unknown-function-typo", ["tnah(x)", "--at", "x=1"], ["unknown function 'tnah'", "did you mean 'tanh'"]),
     ("unknown-function-sqr", ["sqr(x)", "--at", "x=1"], ["unknown function 'sqr'", "did you mean 'sqrt'"]),
     ("unknown-function-case", ["Exp(x)", "--at", "x=1"], ["unknown function 'Exp'", "did you mean 'exp'"]),
-    ("unknown-function-far", ["foo(x)", "--at", "x=1"], ["unknown function 'foo'", "functions: ", "tanh"]),
+    ("unknown-function-far", ["qux(x)", "--at", "x=1"], ["unknown function 'qux'", "functions: ", "tanh"]),
     ("unknown-function-in-at", ["x", "--at", "x=foo(1)"], ["unknown function 'foo'", "--at"]),
     ("arity-exp", ["exp(x,y)", "--at", "x=1,y=2"], ["exp() takes 1 argument, not 2"]),
     ("arity-max", ["max(x, x, x)", "--at", "x=1"], ["max() takes 1 or 2 arguments, not 3"]),

@@ -18,3 +18,17 @@ def test_every_package_is_listed_for_the_wheel():
         if "__pycache__" not in init.parts
     }
     assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+
+
+def test_every_module_has_a_place_in_the_layers():
+    """import-linter checks only the modules a layer names: one left out would be unchecked."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = next(c for c in config["contracts"] if c["type"] == "layers")["layers"]
+    named = {name.strip(" ()") for layer in layers for group in layer.split("|") for name in group.split(":")}
+    modules = {
+        f"gradcli.{path.stem if path.is_file() else path.name}"
+        for path in (ROOT / "gradcli").iterdir()
+        if (path.suffix == ".py" and path.stem not in ("__init__", "__main__"))
+        or (path / "__init__.py").exists()
+    }
+    assert modules - named == set(), "add these modules to a layer in pyproject.toml [tool.importlinter]"

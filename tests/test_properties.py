@@ -9,7 +9,9 @@ independent of gradcli's op table: the finite differences are taken of that eval
 
 from __future__ import annotations
 
+import importlib
 import math
+from pathlib import Path
 
 import numpy as np
 from conftest import KINK_DISTANCE, run_cli
@@ -91,6 +93,9 @@ REFERENCE = {
     ("/", 2): np.divide,
     ("^", 2): np.power,
 }
+
+for _path in sorted(Path(__file__).parent.glob("closed_forms_*.py")):
+    REFERENCE.update(getattr(importlib.import_module(_path.stem), "REFERENCE", {}))
 
 NEAR = 1e-3
 HUGE = 1e6

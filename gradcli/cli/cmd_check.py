@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Optional
 
 import typer
 
 from .common import AtOpt, DebugOpt, FileOpt, SourceArg, app, emit, read_source
+from .formats import RenderOptions, choose, format_option, formats_of, render, terminal_or_text
+
+FORMATS = formats_of("check", "nudge")
+CheckFormatOpt = format_option(
+    "CheckFormat", FORMATS, "rich (default on a terminal), text (default on a pipe) or json."
+)
 
 
+# Over 60 lines only by its option list and its --help text (the docstring): Typer reads both from
+# the signature. What the command does is the short body below them.
 @app.command("check")
 def check_command(
     source: SourceArg = None,
     at: AtOpt = None,
     json_flag: Annotated[bool, typer.Option("--json", help="One JSON object with every row.")] = False,
+    fmt: CheckFormatOpt = None,
     eps: Annotated[
         float, typer.Option("--eps", help="Relative step: h = eps * max(1, |x|) for each element x.")
     ] = 6e-6,
@@ -65,28 +73,15 @@ def check_command(
         gradcli check "u = b*c; v = a + u; J = 3*v" --at a=5,b=3,c=2 --perturb u
     """
     from .. import api
-    from ..render import check as renderer
 
     text = read_source(source, file)
     values = api.parse_at(at or [])
-    terminal = not json_flag and sys.stdout.isatty()
+    chosen = choose(fmt, json_flag, None, FORMATS, default=terminal_or_text())
     if perturb is not None:
-        from ..render import perturb as narration
-
         nudge = api.perturb(text, values, spec=perturb)
-        if json_flag:
-            emit(narration.nudge_json(nudge), None)
-        elif terminal:
-            narration.print_nudge(nudge, digits=digits)
-        else:
-            emit(narration.nudge_text(nudge, digits=digits), None)
+        emit(render("nudge", nudge, chosen, RenderOptions(digits)), None)
         return
     report = api.check(text, values, eps=eps, rtol=rtol, atol=atol)
-    if json_flag:
-        emit(renderer.check_json(report), None)
-    elif terminal:
-        renderer.print_check(report, digits=digits)
-    else:
-        emit(renderer.check_text(report, digits=digits), None)
+    emit(render("check", report, chosen, RenderOptions(digits)), None)
     if not report.passed:
         raise typer.Exit(3)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from ..errors import GradcliError
-from .common import DebugOpt, Format, app
+from .common import DebugOpt, app
+from .formats import formats_of
 
 if TYPE_CHECKING:  # the examples are read when a command needs them, not at every start-up
     from ..records.examples import Example
@@ -69,6 +70,8 @@ def _listing(columns: int | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Over 60 lines only by its option list and its --help text (the docstring): Typer reads both from
+# the signature. What the command does is the short body below them.
 @app.command("demo")
 def demo_command(
     name: Annotated[
@@ -120,11 +123,8 @@ def demo_command(
             f"no example named {name!r}", hint=f"the examples are: {names} (gradcli demo --list)"
         )
     graph = example.command == "graph"
-    known = (
-        ("tree", "dot", "mermaid")
-        if graph
-        else tuple(f.value for f in Format if f.value not in ("jsonl", "csv"))
-    )
+    # A demo prints to the terminal: the text formats of its command (no images).
+    known = ("tree", "dot", "mermaid") if graph else tuple(f.value for f in formats_of("derivation"))
     if fmt is not None and example.command in ("eval", "hessian", "graph") and fmt not in known:
         raise GradcliError(f"--format {fmt} does not fit this example", hint=f"use one of {', '.join(known)}")
     if fmt not in (None, "text") and example.command not in ("eval", "hessian", "graph"):

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from .common import DebugOpt, FileOpt, SourceArg, app, emit, read_source
+from .formats import RenderOptions, choose, format_option, formats_of, render, terminal_or_text
 from .progress import ProgressBar, epoch_columns, stderr_is_terminal
 
 if TYPE_CHECKING:
-    from ..api import DescendResult
+    pass
 
 EXIT_CODES = {"done": 0, "diverged": 3, "interrupted": 130}
 
@@ -61,12 +62,18 @@ PredictOpt = Annotated[
     ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="One JSON object: params, history, prediction.")]
+FORMATS = formats_of("descent")
+DescendFormatOpt = format_option(
+    "DescendFormat", FORMATS, "rich (default on a terminal), text (default on a pipe) or json."
+)
 DigitsOpt = Annotated[int, typer.Option(min=1, max=17, help="Significant digits of the numbers shown.")]
 SkipBadOpt = Annotated[
     bool, typer.Option("--skip-bad", help="With a data file: skip rows with a missing or bad value.")
 ]
 
 
+# Over 60 lines only by its option list and its --help text (the docstring): Typer reads both from
+# the signature. What the command does is the short body below them.
 @app.command("descend")
 def descend_command(
     source: SourceArg = None,
@@ -80,6 +87,7 @@ def descend_command(
     model: ModelOpt = None,
     predict: PredictOpt = None,
     json_flag: JsonFlag = False,
+    fmt: DescendFormatOpt = None,
     digits: DigitsOpt = 6,
     skip_bad: SkipBadOpt = False,
     file: FileOpt = None,
@@ -106,6 +114,7 @@ def descend_command(
     """
     from ..api import descend
 
+    chosen = choose(fmt, json_flag, None, FORMATS, default=terminal_or_text())
     bar = ProgressBar(stderr_is_terminal(), epoch_columns, "descend", epochs)
     try:
         result = descend(
@@ -124,20 +133,9 @@ def descend_command(
         )
     finally:
         bar.stop()
-    _write(result, json_flag, digits)
+    emit(render("descent", result, chosen, RenderOptions(digits)), None)
+    from ..render.descend import stopped_note
+
+    sys.stderr.write(stopped_note(result))
     if EXIT_CODES[result.status]:
         raise typer.Exit(EXIT_CODES[result.status])
-
-
-def _write(result: DescendResult, json_flag: bool, digits: int) -> None:
-    """The result to stdout (JSON; Rich on a terminal; plain text on a pipe), why it stopped early
-    to stderr."""
-    from ..render import descend as renderer
-
-    if json_flag:
-        emit(renderer.to_json(result), None)
-    elif sys.stdout.isatty():
-        renderer.print_terminal(result, digits)
-    else:
-        emit(renderer.text_table(result, digits) + renderer.summary(result, digits), None)
-    sys.stderr.write(renderer.stopped_note(result))

@@ -7,19 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import (
-    AtOpt,
-    DebugOpt,
-    DigitsOpt,
-    FileOpt,
-    Format,
-    JsonOpt,
-    SourceArg,
-    app,
-    choose_format,
-    emit,
-    read_source,
-    wrt_list,
+from .common import AtOpt, DebugOpt, DigitsOpt, FileOpt, JsonOpt, SourceArg, app, emit, read_source, wrt_list
+from .formats import Format, RenderOptions, choose, format_option, formats_of, render
+
+FORMATS = formats_of("hessian")
+HessianFormatOpt = format_option(
+    "HessianFormat", FORMATS, "Output format (default: rich; from the extension with -o)."
 )
 
 
@@ -31,15 +24,7 @@ def hessian_command(
         Optional[str],
         typer.Option(help="Rows and columns for these variables only (comma-separated).", show_default=False),
     ] = None,
-    fmt: Annotated[
-        Optional[Format],
-        typer.Option(
-            "--format",
-            "-F",
-            help="Output format (default: rich; from the extension with -o).",
-            show_default=False,
-        ),
-    ] = None,
+    fmt: HessianFormatOpt = None,
     json_flag: JsonOpt = False,
     digits: DigitsOpt = 4,
     file: FileOpt = None,
@@ -62,24 +47,12 @@ def hessian_command(
         gradcli hessian "(w*x - y)^2" --at w=1,x=2,y=3
     """
     from ..api import hessian, parse_at
-    from ..render import hessian as render
 
     text = read_source(source, file)
     values = parse_at(at or [])
     wrt_names = wrt_list(wrt)
-    chosen = choose_format(fmt, json_flag, output)
+    chosen = choose(fmt, json_flag, output, FORMATS, default=Format.rich)
     result = hessian(text, values, wrt=wrt_names)
     if output is not None and chosen is Format.rich:
         chosen = Format.text
-    if chosen is Format.json:
-        document = render.to_json(result)
-    elif chosen is Format.text:
-        document = render.to_text(result, digits)
-    elif chosen is Format.markdown:
-        document = render.to_markdown(result, digits)
-    elif chosen is Format.latex:
-        document = render.to_latex(result, digits, standalone=standalone)
-    else:
-        render.print_rich(result, digits)
-        return
-    emit(document, output, file)
+    emit(render("hessian", result, chosen, RenderOptions(digits, standalone=standalone)), output, file)

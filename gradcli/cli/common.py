@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 import sys
-from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional, TypeVar
+from typing import Annotated, Optional
 
 import typer
 
@@ -24,35 +23,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-
-class Format(str, Enum):
-    rich = "rich"
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    latex = "latex"
-    jsonl = "jsonl"  # eval --points: one JSON object a point
-    csv = "csv"  # eval --points: one row a point
-
-
-# The one map from a file name's suffix to its format; each command accepts the formats it writes.
-FORMAT_BY_SUFFIX = {
-    ".md": Format.markdown,
-    ".tex": Format.latex,
-    ".json": Format.json,
-    ".txt": Format.text,
-    ".csv": Format.csv,
-    ".jsonl": Format.jsonl,
-    ".ndjson": Format.jsonl,
-}
-
-
-def suffixes(*formats: Format) -> dict[str, Format]:
-    """The suffixes of FORMAT_BY_SUFFIX that name one of `formats`, in its order."""
-    return {suffix: fmt for suffix, fmt in FORMAT_BY_SUFFIX.items() if fmt in formats}
-
-
-_FORMAT_BY_SUFFIX = suffixes(Format.markdown, Format.latex, Format.json, Format.text)
 
 # Options shared by several commands, defined once.
 SourceArg = Annotated[
@@ -88,20 +58,6 @@ DigitsOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 
-FormatT = TypeVar("FormatT")
-
-
-def format_from_suffix(output: Path, by_suffix: dict[str, FormatT], hint: str | None = None) -> FormatT:
-    """The format a file name asks for (`-o out.md`), or a clear error listing the known ones
-    (or saying `hint`)."""
-    suffix = output.suffix.lower()
-    if suffix not in by_suffix:
-        raise GradcliError(
-            f"cannot tell the format from the file name {output.name!r}",
-            hint=hint or f"use one of {', '.join(by_suffix)}, or say --format",
-        )
-    return by_suffix[suffix]
-
 
 def wrt_list(wrt: str | None) -> list[str] | None:
     """`--wrt a,b` as a list of names; None (every variable) without the option."""
@@ -131,70 +87,6 @@ def read_source(source: str | None, file: Path | None) -> str:
             hint='gradcli eval "(a+b)*(b+1)" --at a=2,b=1   (or -f FILE, or - for standard input)',
         )
     return source
-
-
-def resolve_format(
-    fmt: FormatT | None,
-    json_flag: bool,
-    output: Path | None,
-    *,
-    json: FormatT,
-    by_suffix: dict[str, FormatT],
-    default: FormatT,
-) -> FormatT:
-    """--json, else --format, else the extension of -o FILE, else the command's default."""
-    if json_flag:
-        if fmt not in (None, json):
-            raise GradcliError("--json and --format disagree: give one of them")
-        return json
-    if fmt is not None:
-        return fmt
-    if output is not None:
-        return format_from_suffix(output, by_suffix)
-    return default
-
-
-def choose_format(fmt: Format | None, json_flag: bool, output: Path | None) -> Format:
-    return resolve_format(
-        fmt, json_flag, output, json=Format.json, by_suffix=_FORMAT_BY_SUFFIX, default=Format.rich
-    )
-
-
-def render(
-    derivation,
-    fmt: Format,
-    *,
-    digits: int = 4,
-    brief: bool = False,
-    standalone: bool = False,
-    paths: bool = False,
-) -> str | None:
-    """The document for `fmt`; None for rich, which prints itself."""
-    if fmt in (Format.jsonl, Format.csv):
-        raise GradcliError(
-            f"--format {fmt.value} goes with --points",
-            hint=f'gradcli eval "x*y" --points points.csv --format {fmt.value}',
-        )
-    if fmt is Format.json:
-        from ..render import json_out
-
-        return json_out.render(derivation, brief=brief)
-    if fmt is Format.text:
-        from ..render import text
-
-        return text.render(derivation, digits=digits, brief=brief, paths=paths)
-    if fmt is Format.markdown:
-        from ..render import markdown
-
-        return markdown.render(derivation, digits=digits, brief=brief, paths=paths)
-    if fmt is Format.latex:
-        from ..render import latex
-
-        return latex.render(derivation, digits=digits, brief=brief, standalone=standalone, paths=paths)
-    from ..render import terminal
-
-    terminal.print_derivation(derivation, digits=digits, brief=brief, paths=paths)
-    return None
 
 
 def emit(document: str | bytes | None, output: Path | None, file: Path | None = None) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..api import evaluate_points, open_points_run
 from ..errors import GradcliError
-from .common import Format, format_from_suffix, suffixes
+from .formats import Format, from_suffix
 from .progress import ProgressBar, points_columns, stderr_is_terminal
 
 if TYPE_CHECKING:
@@ -35,8 +35,7 @@ def points_format(fmt: str | None, output: Path | None) -> str:
             )
         return fmt
     if output is not None:
-        by_suffix = suffixes(Format.csv, Format.jsonl)
-        return format_from_suffix(output, by_suffix, hint="use .jsonl or .csv, or say --format").value
+        return from_suffix(output, (Format.csv, Format.jsonl)).value
     return "jsonl"
 
 

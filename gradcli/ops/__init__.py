@@ -50,7 +50,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activations, arithmetic, elementary, linalg, piecewise, reductions, shapes
+from . import (
+    activations,
+    arithmetic,
+    elementary,
+    erf,
+    hard,
+    linalg,
+    logexp,
+    piecewise,
+    reductions,
+    rounding,
+    shapes,
+    special,
+)
 from .row import ONE, Array, Formula, Op, Options, Partial, Rule, partial_of
 
 __all__ = [
@@ -79,6 +92,11 @@ _ROWS: list[Op] = [
     *linalg.ROWS,
     *reductions.ROWS,
     *shapes.ROWS,
+    *logexp.ROWS,
+    *erf.ROWS,
+    *special.ROWS,
+    *rounding.ROWS,
+    *hard.ROWS,
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _ROWS}

@@ -143,6 +143,11 @@ def summary(result: DescendResult, digits: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def text_report(result: DescendResult, digits: int) -> str:
+    """The epochs as a plain-text table, then the summary (a pipe's output)."""
+    return text_table(result, digits) + summary(result, digits)
+
+
 def _params(params: dict[str, np.ndarray]) -> dict:
     return {name: plain(value) for name, value in params.items()}
 

@@ -7,9 +7,8 @@ apart. Every label is escaped, so any name or number is safe.
 
 from __future__ import annotations
 
-from ..numbers import format_value
 from ..records import DerivationRecord
-from .symbols import op_label
+from .symbols import node_fields, op_label
 
 _RECORD_SPECIAL = set('{}|<>"\\ ')
 
@@ -31,11 +30,7 @@ def render(derivation: DerivationRecord, digits: int = 4, numbers: bool = True) 
         '  edge [color="#555555"];',
     ]
     for node in derivation.nodes:
-        fields = [escape_record(node.name)]
-        if numbers:
-            fields.append(escape_record(f"data {format_value(node.value, digits)}"))
-            if node.grad is not None:
-                fields.append(escape_record(f"grad {format_value(node.grad, digits)}"))
+        fields = [escape_record(field) for field in node_fields(node, digits, numbers)]
         style = ""
         if node.id == derivation.output:
             style = ', style="filled,bold", fillcolor="#d5f5d5"'

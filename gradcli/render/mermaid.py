@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ..numbers import format_value
 from ..records import DerivationRecord
-from .symbols import op_label
+from .symbols import node_fields, op_label
 
 
 def escape(text: str) -> str:
@@ -15,11 +14,7 @@ def escape(text: str) -> str:
 def render(derivation: DerivationRecord, digits: int = 4, numbers: bool = True) -> str:
     lines = ["flowchart LR"]
     for node in derivation.nodes:
-        parts = [escape(node.name)]
-        if numbers:
-            parts.append(escape(f"data {format_value(node.value, digits)}"))
-            if node.grad is not None:
-                parts.append(escape(f"grad {format_value(node.grad, digits)}"))
+        parts = [escape(field) for field in node_fields(node, digits, numbers)]
         lines.append(f'  n{node.id}["{"<br/>".join(parts)}"]')
         if node.inputs:
             lines.append(f'  op{node.id}(("{escape(op_label(node.op))}"))')
