@@ -50,7 +50,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activations, arithmetic, elementary, linalg, piecewise, reductions, shapes
+from . import (
+    activations,
+    arithmetic,
+    axes,
+    cumulative,
+    elementary,
+    linalg,
+    piecewise,
+    reductions,
+    shapes,
+    softmax,
+    statistics,
+)
 from .row import ONE, Array, Formula, Op, Partial, Rule, partial_of
 
 __all__ = [
@@ -75,6 +87,10 @@ _ROWS: list[Op] = [
     *piecewise.ROWS,
     *linalg.ROWS,
     *reductions.ROWS,
+    *softmax.ROWS,
+    *statistics.ROWS,
+    *cumulative.ROWS,
+    *axes.ROWS,
     *shapes.ROWS,
 ]
 
