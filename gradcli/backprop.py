@@ -61,13 +61,15 @@ def unbroadcast(gradient: np.ndarray, shape: tuple[int, ...], lead: int = 0) -> 
     return np.broadcast_to(gradient, shape).copy() if gradient.shape != shape else gradient
 
 
-def times(rule: Partial, local: np.ndarray, upstream: np.ndarray, args: list, out: np.ndarray) -> np.ndarray:
+def times(
+    rule: Partial, local: np.ndarray, upstream: np.ndarray, args: list, out: np.ndarray, **options: object
+) -> np.ndarray:
     """local × upstream; where a masked partial selects, 0 even if the upstream is inf or nan (PyTorch)."""
     if local is ONE:  # the sum rule's 1: pass the upstream gradient on, no multiplication
         return upstream
     # A finite upstream times a selected 0 is already 0: only inf or nan upstream needs the mask.
     if rule.masked and not np.isfinite(upstream).all():
-        return np.where(rule.selected_zero(local, *args, out), 0.0, local * upstream)
+        return np.where(rule.selected_zero(local, *args, out, **options), 0.0, local * upstream)
     return local * upstream
 
 
@@ -98,16 +100,17 @@ def backprop(
                 continue
             partials = partials_by_op.get(node.op)
             args = [nodes[i].value for i in node.inputs]
+            options = dict(node.options)
             for index, input_id in enumerate(node.inputs):
                 if not needs[input_id]:
                     continue
                 rule = partials[index] if partials is not None else partial_of(OPS[node.op], index)
                 if rule.vjp is None:
-                    local = rule.local(*args, node.value)
-                    contribution = times(rule, local, upstream, args, node.value)
+                    local = rule.local(*args, node.value, **options)
+                    contribution = times(rule, local, upstream, args, node.value, **options)
                 else:  # not elementwise: the rule gives local × upstream directly
                     local = None
-                    contribution = rule.vjp(*args, node.value, upstream)
+                    contribution = rule.vjp(*args, node.value, upstream, **options)
                 shape = nodes[input_id].value.shape
                 if contribution.shape != shape:
                     contribution = unbroadcast(contribution, shape)
@@ -165,14 +168,15 @@ def backprop_seeds(
             if upstream is None or not node.inputs:
                 continue
             args = [nodes[i].value for i in node.inputs]
+            options = dict(node.options)
             for index, input_id in enumerate(node.inputs):
                 if not needs[input_id]:
                     continue
                 rule = partial_of(OPS[node.op], index)
                 if rule.vjp is None:
-                    contribution = _batched_product(rule, args, node.value, upstream)
+                    contribution = _batched_product(rule, args, node.value, upstream, options)
                 else:  # the table's vector-Jacobian products keep leading (batch) axes in front
-                    contribution = rule.vjp(*args, node.value, upstream)
+                    contribution = rule.vjp(*args, node.value, upstream, **options)
                 contribution = unbroadcast(contribution, nodes[input_id].value.shape, lead=1)
                 previous = grads[input_id]
                 grads[input_id] = contribution if previous is None else previous + contribution
@@ -181,12 +185,14 @@ def backprop_seeds(
     return grads
 
 
-def _batched_product(rule, args: list[np.ndarray], out: np.ndarray, upstream: np.ndarray) -> np.ndarray:
+def _batched_product(
+    rule, args: list[np.ndarray], out: np.ndarray, upstream: np.ndarray, options: dict
+) -> np.ndarray:
     """local × upstream for a batch: the upstream (batch, *out.shape) is aligned with a local
     derivative that has more axes than the output (a reduction, a row index: the input's shape)
     by inserting axes after the batch axis, so both line up from the right as in backprop."""
-    local = rule.local(*args, out)
+    local = rule.local(*args, out, **options)
     missing = np.ndim(local) - np.ndim(out)
     if local is not ONE and missing > 0:
         upstream = upstream.reshape(upstream.shape[:1] + (1,) * missing + upstream.shape[1:])
-    return times(rule, local, upstream, args, out)
+    return times(rule, local, upstream, args, out, **options)

@@ -24,7 +24,8 @@ def _kink(graph: Graph, node: Node) -> str | None:
     op = OPS.get(node.op)
     if op is None or op.kink is None:
         return None
-    return op.convention if np.any(op.kink(*(graph.nodes[i].value for i in node.inputs))) else None
+    inputs = (graph.nodes[i].value for i in node.inputs)
+    return op.convention if np.any(op.kink(*inputs, **dict(node.options))) else None
 
 
 def _is_finite(value) -> bool:
@@ -77,7 +78,10 @@ def build_derivation(
                 grad = grads[node.id]
                 grad = np.zeros_like(node.value) if grad is None else grad
             kink = _kink(graph, node)
-            nodes.append(NodeRecord(node.id, node.name, node.op, node.inputs, node.value, grad, kink))
+            record_node = NodeRecord(
+                node.id, node.name, node.op, node.inputs, node.value, grad, kink, node.options
+            )
+            nodes.append(record_node)
     return record(
         source=graph.source,
         at=at,

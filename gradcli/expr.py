@@ -18,6 +18,9 @@ from .errors import Span
 from .simplify import Terms
 
 BINARY_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "^"}
+# Comparisons: looser than + and -, never chained; they give float 0/1.
+COMPARISONS = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
+BINARY_SYMBOLS.update(COMPARISONS)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -49,10 +52,38 @@ class Binary:
 
 
 @dataclass(frozen=True, eq=False, repr=False)
+class Str:
+    """A string literal: only ever an option's value (`approximate="tanh"`)."""
+
+    value: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Keyword:
+    """`name=value` in a call: an option of the op, its value a constant."""
+
+    name: str
+    value: Expr
+    span: Span | None = None  # the name's position
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class Call:
     func: str
     args: tuple[Expr, ...]
     span: Span | None = None
+    keywords: tuple[Keyword, ...] = ()
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Slice:
+    """`start:stop:step` inside `x[...]`; a part left out is None."""
+
+    start: Expr | None
+    stop: Expr | None
+    step: Expr | None
+    span: Span | None = None  # the first colon's position
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -68,7 +99,7 @@ class Index:
     span: Span | None = None
 
 
-Expr = Union[Num, Name, Unary, Binary, Call, Array, Index]
+Expr = Union[Num, Name, Unary, Binary, Call, Array, Index, Str, Slice]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -78,7 +109,7 @@ class Assign:
     span: Span | None = None
 
 
-Statement = Union[Assign, Num, Name, Unary, Binary, Call, Array, Index]
+Statement = Union[Assign, Num, Name, Unary, Binary, Call, Array, Index, Str, Slice]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -109,7 +140,7 @@ def substitute(expr: Expr, mapping: dict[str, Expr]) -> Expr:
     if isinstance(expr, Binary):
         return Binary(expr.op, substitute(expr.left, mapping), substitute(expr.right, mapping))
     if isinstance(expr, Call):
-        return Call(expr.func, tuple(substitute(a, mapping) for a in expr.args))
+        return Call(expr.func, tuple(substitute(a, mapping) for a in expr.args), None, expr.keywords)
     if isinstance(expr, Array):
         return Array(tuple(substitute(a, mapping) for a in expr.items))
     if isinstance(expr, Index):
@@ -135,7 +166,8 @@ def to_term(terms: Terms, expr: Expr, slots: Mapping[str, int] | None = None) ->
     if isinstance(expr, Binary):
         return terms.binary(expr.op, to_term(terms, expr.left, slots), to_term(terms, expr.right, slots))
     if isinstance(expr, Call):
-        return terms.call(expr.func, tuple(to_term(terms, a, slots) for a in expr.args))
+        options = tuple((k.name, option_value(k.value)) for k in expr.keywords)
+        return terms.call(expr.func, tuple(to_term(terms, a, slots) for a in expr.args), options)
     return terms.opaque(expr)  # an array literal or an index: kept whole
 
 
@@ -165,6 +197,9 @@ def from_term(terms: Terms, term: int, names: Mapping[int, str] | None = None, t
         return _negated(inner) if terms.full else Unary("neg", inner)
     if kind == "call":
         return Call(key[1], tuple(from_term(terms, a, names) for a in key[2:]))
+    if kind == "callkw":
+        keywords = tuple(Keyword(name, option_expr(value)) for name, value in key[2])
+        return Call(key[1], tuple(from_term(terms, a, names) for a in key[3:]), None, keywords)
     return Binary(kind, from_term(terms, key[1], names), from_term(terms, key[2], names))
 
 
@@ -177,3 +212,50 @@ def simplify(expr: Expr) -> Expr:
     """
     terms = Terms(full=False)
     return from_term(terms, to_term(terms, expr))
+
+
+# --- option values: constants in the source, plain Python in the op table -----------------------
+
+OptionValue = Union[None, bool, int, float, str, tuple]
+
+
+class NotConstant(ValueError):
+    """An option's value that is not a constant; `expr` is the part at fault (for the caret)."""
+
+    def __init__(self, expr: Expr) -> None:
+        super().__init__("not a constant")
+        self.expr = expr
+
+
+def _number(value: float) -> int | float:
+    return int(value) if math.isfinite(value) and value == int(value) else value
+
+
+def option_value(expr: Expr) -> OptionValue:
+    """The plain value of a constant written in the source: a number (whole numbers are ints),
+    a list of numbers `[0, 1]` (a tuple), or a string literal. Raises NotConstant otherwise."""
+    if isinstance(expr, Str):
+        return expr.value
+    if isinstance(expr, Num):
+        return _number(expr.value)
+    if isinstance(expr, Unary) and isinstance(expr.operand, Num):
+        value = expr.operand.value
+        return _number(-value if expr.op == "neg" else value)
+    if isinstance(expr, Array):
+        items = tuple(option_value(item) for item in expr.items)
+        if all(isinstance(item, (int, float, tuple)) for item in items):
+            return items
+    raise NotConstant(expr)
+
+
+def option_expr(value: OptionValue) -> Expr:
+    """How an option's value is written: the inverse of `option_value` (booleans as 1 and 0)."""
+    if isinstance(value, str):
+        return Str(value)
+    if isinstance(value, bool):
+        return number(float(value))
+    if isinstance(value, (int, float)):
+        return literal(float(value))
+    if isinstance(value, (tuple, list)):
+        return Array(tuple(option_expr(item) for item in value))
+    raise TypeError(f"an option's value is a number, a list of numbers or a string, not {value!r}")

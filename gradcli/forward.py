@@ -110,22 +110,28 @@ def _push(graph: Graph, node: Node, index: int, tangent: np.ndarray) -> np.ndarr
     args = [graph.nodes[i].value for i in node.inputs]
     out = np.asarray(node.value)
     rule = partial_of(OPS[node.op], index)
+    options = dict(node.options)
     if rule.vjp is not None:
         jvp = _JVPS.get(node.op)
-        term = jvp(index, args, out, tangent) if jvp else _jvp_from_vjp(rule, index, args, out, tangent)
+        if jvp is not None:
+            term = jvp(index, args, out, tangent, **options)
+        else:
+            term = _jvp_from_vjp(rule, index, args, out, tangent, options)
     else:
-        term = _local_times_tangent(rule, args, out, tangent)
+        term = _local_times_tangent(rule, args, out, tangent, options)
     return np.broadcast_to(term, (len(tangent), *out.shape))  # an input numpy broadcast
 
 
-def _local_times_tangent(rule: Partial, args: list[np.ndarray], out: np.ndarray, tangent: np.ndarray):
-    local = rule.local(*args, out)
+def _local_times_tangent(
+    rule: Partial, args: list[np.ndarray], out: np.ndarray, tangent: np.ndarray, options: dict
+):
+    local = rule.local(*args, out, **options)
     if local is ONE:
         return _fit_rank(tangent, out.ndim)
     tangent = _fit_rank(tangent, max(out.ndim, np.ndim(local)))
     zero = tangent == 0  # a structural zero: this tangent does not depend on the input here
     if rule.masked:
-        zero = zero | rule.selected_zero(local, *args, out)
+        zero = zero | rule.selected_zero(local, *args, out, **options)
     product = np.where(zero, 0.0, local * tangent)
     # A reduction or an index: the local derivative has the input's shape, the output fewer axes;
     # lined up from the right, the leading input axes are the ones summed away.
@@ -146,30 +152,34 @@ def _trailing(array: np.ndarray, out: np.ndarray) -> tuple[int, ...]:
     return tuple(range(array.ndim - out.ndim, array.ndim))
 
 
-def _matmul_jvp(index: int, args, out, tangent):
+def _matmul_jvp(index: int, args, out, tangent, **_options):
     a, b = args
     if index == 0:  # d(a @ b) = da @ b: numpy's matmul broadcasts over the batch axis
         return tangent @ b
     return tangent @ a.T if b.ndim == 1 else a @ tangent
 
 
-def _outer_jvp(index: int, args, out, tangent):
+def _outer_jvp(index: int, args, out, tangent, **_options):
     a, b = np.ravel(args[0]), np.ravel(args[1])
     if index == 0:
         return tangent[:, :, None] * b[None, None, :]
     return a[None, :, None] * tangent[:, None, :]
 
 
-def _transpose_jvp(index: int, args, out, tangent):
+def _transpose_jvp(index: int, args, out, tangent, **_options):
     return np.transpose(tangent, (0, *reversed(range(1, tangent.ndim))))
 
 
-def _softmax_jvp(index: int, args, out, tangent):
-    # J = diag(s) - s sᵀ, so J·t = s * (t - ⟨s, t⟩)
-    return out * (tangent - np.sum(out * tangent, axis=_trailing(tangent, out), keepdims=True))
+def _softmax_jvp(index: int, args, out, tangent, axis=None, **_options):
+    # J = diag(s) - s sᵀ along the normalised axes, so J·t = s * (t - ⟨s, t⟩)
+    if axis is None:
+        axes = _trailing(tangent, out)
+    else:  # the batch axis is in front: the op's axis k is the tangent's axis 1 + k
+        axes = tuple(1 + k % out.ndim for k in ((axis,) if isinstance(axis, int) else axis))
+    return out * (tangent - np.sum(out * tangent, axis=axes, keepdims=True))
 
 
-def _stack_jvp(index: int, args, out, tangent):
+def _stack_jvp(index: int, args, out, tangent, **_options):
     term = np.zeros((len(tangent), *out.shape))
     term[:, index] = tangent
     return term
@@ -184,9 +194,11 @@ _JVPS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
-def _jvp_from_vjp(rule: Partial, index: int, args, out: np.ndarray, tangent: np.ndarray) -> np.ndarray:
+def _jvp_from_vjp(
+    rule: Partial, index: int, args, out: np.ndarray, tangent: np.ndarray, options: dict
+) -> np.ndarray:
     """J·t from the Jacobian J read off the vjp over every one-hot seed of the output at once."""
     assert rule.vjp is not None
-    rows = rule.vjp(*args, out, one_hot_seeds(out.shape))
+    rows = rule.vjp(*args, out, one_hot_seeds(out.shape), **options)
     jacobian = unbroadcast(rows, np.shape(args[index]), lead=1).reshape(out.size, -1)
     return (tangent.reshape(len(tangent), -1) @ jacobian.T).reshape((len(tangent), *out.shape))

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import GradcliError, Span, clip
-from .expr import Array, Assign, Binary, Call, Expr, Index, Name, Num, Program, Unary
-from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, FUNCTIONS, OPS, Op
-from .parse import suggest
+from .expr import Array, Assign, Binary, Call, Expr, Index, Name, Num, Program, Slice, Unary
+from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, OPS, Op, Options
+from .parse.calls import index_key, plain_index, resolve_call
 
 
 @dataclass(eq=False, repr=False, slots=True)
@@ -32,6 +32,9 @@ class Node:
     user_named: bool = False
     grad: np.ndarray | None = None  # None where nothing is differentiated through the node
     kink: str | None = None  # the convention used, when the node is evaluated at a kink
+    # The op's options as the call gave them, defaults filled in (`()` for ops without options);
+    # every rule of the node is called with `**dict(node.options)`.
+    options: Options = ()
 
     @property
     def role(self) -> str:
@@ -56,11 +59,13 @@ def children(expr: Expr) -> tuple[Expr, ...]:
     if isinstance(expr, Binary):
         return (expr.left, expr.right)
     if isinstance(expr, Call):
-        return expr.args
+        return (*expr.args, *(keyword.value for keyword in expr.keywords))
     if isinstance(expr, Array):
         return expr.items
     if isinstance(expr, Index):
         return (expr.target, *expr.indices)
+    if isinstance(expr, Slice):
+        return tuple(part for part in (expr.start, expr.stop, expr.step) if part is not None)
     return ()
 
 
@@ -91,8 +96,10 @@ def program_names(program: Program) -> ProgramNames:
                 if node.name not in assigned and node.name not in free:
                     free[node.name] = node.span
             elif isinstance(node, Call):
-                call_op(node, program.source)
+                resolve_call(node, program.source)  # unknown function, arity, options: said now
                 every.add(node.func)
+            elif isinstance(node, Index) and not plain_index(node):
+                index_key(node, program.source)
         if isinstance(statement, Assign):
             assigned.add(statement.name)
             every.add(statement.name)
@@ -100,22 +107,9 @@ def program_names(program: Program) -> ProgramNames:
 
 
 def call_op(expr: Call, source: str) -> Op:
-    """The op a call names, or a GradcliError: unknown function (nearest name), wrong arity."""
-    op = FUNCTIONS.get((expr.func, len(expr.args)))
-    if op is not None:
-        return op
-    if expr.func in FUNCTION_NAMES:
-        counts = sorted(n for name, n in FUNCTIONS if name == expr.func)
-        wanted = " or ".join(str(n) for n in counts)
-        plural = "s" if counts[-1] != 1 else ""
-        raise GradcliError(
-            f"{expr.func}() takes {wanted} argument{plural}, not {len(expr.args)}",
-            span=expr.span,
-            source=source,
-        )
-    near = suggest(expr.func, FUNCTION_NAMES)
-    hint = f"did you mean {near!r}?" if near else "functions: " + ", ".join(sorted(FUNCTION_NAMES))
-    raise GradcliError(f"unknown function {expr.func!r}", span=expr.span, source=source, hint=hint)
+    """The op a call names, or a GradcliError: unknown function (nearest name), wrong arity,
+    options it does not take (parse/calls.py reads the call)."""
+    return resolve_call(expr, source).op
 
 
 MAX_DIMENSIONS = 64  # numpy's limit on an array's dimensions
@@ -136,9 +130,17 @@ class _Builder:
         """numpy calls this when an operation overflows, divides by zero or is invalid."""
         self.flagged = True
 
-    def add(self, op: str, inputs: tuple[int, ...], value, span: Span | None, name: str = "") -> int:
+    def add(
+        self,
+        op: str,
+        inputs: tuple[int, ...],
+        value,
+        span: Span | None,
+        name: str = "",
+        options: Options = (),
+    ) -> int:
         node_id = len(self.nodes)
-        self.nodes.append(Node(node_id, op, inputs, value, name, span))
+        self.nodes.append(Node(node_id, op, inputs, value, name, span, options=options))
         return node_id
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> GradcliError:
@@ -157,26 +159,38 @@ class _Builder:
         # The API checks for missing values before building; this is the last line of defence.
         raise self.error(f"no value for {expr.name!r}", expr.span, f"give it with --at {expr.name}=...")
 
-    def apply(self, op: Op, inputs: tuple[int, ...], span: Span | None, items: tuple[Expr, ...] = ()) -> int:
+    def apply(
+        self,
+        op: Op,
+        inputs: tuple[int, ...],
+        span: Span | None,
+        items: tuple[Expr, ...] = (),
+        options: Options = (),
+    ) -> int:
         nodes = self.nodes
         args = [nodes[i].value for i in inputs]
         if op.name == "stack":
             self.check_stack(args, span, items)
-        problem = op.check(*args) if op.check is not None else None
+        given = dict(options)
+        problem = op.check(*args, **given) if op.check is not None else None
         if problem is None:
             try:
-                value = op.forward(*args)
+                value = op.forward(*args, **given)
             except ValueError:
                 problem = op.shape_hint
+            except TypeError:  # an option of the wrong kind that the row's check let through
+                if not options:
+                    raise
+                problem = f"these options do not fit {op.symbol}(): {_options_text(options)}"
         if problem is not None and not self.shapes_known:
             # Placeholder values (a graph drawn without --at): the shapes are unknown, not wrong.
-            return self.add(op.name, inputs, np.float64(np.nan), span)
+            return self.add(op.name, inputs, np.float64(np.nan), span, options=options)
         if problem is not None:
-            if op.name == "index":  # the index is at fault, not a shape: say which
+            if op.name in ("index", "slice"):  # the index is at fault, not a shape: say which
                 hint = f"the array has shape {tuple(np.shape(args[0]))}; indices count from 0, -1 is the last"
                 raise self.error(problem, span, hint)
             raise self.error(_shape_message(op, args), span, problem)
-        node = self.add(op.name, inputs, value, span)
+        node = self.add(op.name, inputs, value, span, options=options)
         if self.flagged:
             self.flagged = False
             self.suspects.append(node)
@@ -221,12 +235,12 @@ class _Builder:
             item = stack.pop()
             kind = type(item)
             if kind is tuple:
-                op, count, span, *items = item
+                op, count, span, items, options = item
                 # Not results[-count:]: for count 0 (`[]`) that is the whole list.
                 first = len(results) - count
                 args = tuple(results[first:])
                 del results[first:]
-                results.append(self.apply(op, args, span, *items))
+                results.append(self.apply(op, args, span, items, options))
             elif kind is Num:
                 results.append(self.add("const", (), np.float64(item.value), item.span, item.text))
             elif kind is Name:
@@ -234,21 +248,25 @@ class _Builder:
             elif kind is Binary:
                 if item.op not in BINARY_OPS:
                     raise self.error(f"the operator {item.op!r} is not supported yet", item.span)
-                stack += ((BINARY_OPS[item.op], 2, item.span), item.right, item.left)
+                stack += ((BINARY_OPS[item.op], 2, item.span, (), ()), item.right, item.left)
             elif kind is Unary and item.op == "neg" and type(item.operand) is Num:
                 # `-1` is one constant, as a reader sees it: steps then say ∂y/∂x = -1, not v1.
                 value = -item.operand.value
                 results.append(self.add("const", (), np.float64(value), item.span, f"-{item.operand.text}"))
             elif kind is Unary:
                 if item.op == "neg":
-                    stack.append((NEG, 1, item.span))
+                    stack.append((NEG, 1, item.span, (), ()))
                 stack.append(item.operand)  # unary plus is the identity: no node
             elif kind is Call:
-                stack.append((call_op(item, self.program.source), len(item.args), item.span))
-                stack.extend(reversed(item.args))
+                call = resolve_call(item, self.program.source)
+                stack.append((call.op, len(call.inputs), item.span, (), call.options))
+                stack.extend(reversed(call.inputs))
             elif kind is Array:
-                stack.append((OPS["stack"], len(item.items), item.span, item.items))
+                stack.append((OPS["stack"], len(item.items), item.span, item.items, ()))
                 stack.extend(reversed(item.items))
+            elif kind is Index and not plain_index(item):  # ranges, integer lists: one `slice` node
+                key = index_key(item, self.program.source)
+                stack += ((OPS["slice"], 1, item.span, (), (("key", key),)), item.target)
             else:
                 assert kind is Index
                 for index in item.indices:
@@ -259,7 +277,7 @@ class _Builder:
                             _first_span(index) or item.span,
                             "write x[0] or W[1, 2]; indices count from 0, and -1 is the last",
                         )
-                stack.append((OPS["index"], 1 + len(item.indices), item.span))
+                stack.append((OPS["index"], 1 + len(item.indices), item.span, (), ()))
                 stack.extend(reversed((item.target, *item.indices)))
         (result,) = results
         return result
@@ -294,6 +312,10 @@ def _shape_message(op: Op, args: list[np.ndarray]) -> str:
     if len(shapes) == 1:
         return f"shape {shapes[0]} does not fit {where}"
     return f"shapes {' and '.join(shapes)} do not fit {where}"
+
+
+def _options_text(options: Options) -> str:
+    return ", ".join(f"{name}={value!r}" for name, value in options)
 
 
 def _first_span(expr: Expr) -> Span | None:

@@ -1,7 +1,8 @@
 """The one simplifier: hash-consed terms, simplified as each one is made.
 
 A term is an int; its key is ("num", value) | ("num", value, text) | ("name", text) | ("neg", a)
-| (binary op, a, b) | ("call", function, *args) | ("expr", an AST node kept whole). Children
+| (binary op, a, b) | ("call", function, *args) | ("callkw", function, options, *args) (a call
+with options: ((name, value), ...) as the source gave them) | ("expr", an AST node kept whole). Children
 always have smaller ids, so id order is topological and nothing here recurses.
 
 Two callers, two rule sets over the same code:
@@ -56,6 +57,8 @@ class Terms:
             return ()
         if kind == "call":
             return key[2:]
+        if kind == "callkw":
+            return key[3:]
         return key[1:]
 
     # --- leaves ---------------------------------------------------------------------------------
@@ -85,7 +88,10 @@ class Terms:
             return getattr(self, op)(a, b)
         return self._intern((op, a, b))
 
-    def call(self, function: str, args: tuple[int, ...]) -> int:
+    def call(self, function: str, args: tuple[int, ...], options: tuple = ()) -> int:
+        """`function(*args)`, with its options (name, value) pairs when it has any."""
+        if options:
+            return self._intern(("callkw", function, tuple(options), *args))
         return self._intern(("call", function, *args))
 
     def neg(self, a: int) -> int:

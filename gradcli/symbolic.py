@@ -40,8 +40,8 @@ from .expr import (
     substitute,
     to_term,
 )
-from .graph import Graph, build_graph, program_names, walk
-from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, FUNCTIONS, OPS, Op
+from .graph import Graph, build_graph, call_op, program_names, walk
+from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, OPS, Op, Options
 from .parse import parse_program
 from .records.symbolic import Binding, DerivativeProgram, DerivativesRecord
 from .simplify import Terms
@@ -82,7 +82,7 @@ def check_program(program: Program, message: str = SCALAR_ONLY) -> None:
             if isinstance(expr, Binary):
                 op = BINARY_OPS.get(expr.op)
             elif isinstance(expr, Call):
-                op = FUNCTIONS.get((expr.func, len(expr.args)))
+                op = call_op(expr, program.source)
             # An op meant for arrays (`@`, softmax, sum) says so in its row: `pointwise` is False.
             if isinstance(expr, (Array, Index)) or (op is not None and not op.pointwise):
                 raise GradcliError(message, span=expr.span, source=program.source, hint=_ARRAYS_HINT)
@@ -97,13 +97,16 @@ def check_scalar(graph: Graph, message: str = SCALAR_ONLY) -> None:
             raise GradcliError(message, span=node.span, source=graph.source, hint=_ARRAYS_HINT)
 
 
-def _node_term(terms: Terms, op: Op, args: tuple[int, ...]) -> int:
-    """The term for a node of `op` over the terms `args`, written as the source writes it."""
+def _node_term(terms: Terms, op: Op, args: tuple[int, ...], options: Options = ()) -> int:
+    """The term for a node of `op` over the terms `args`, written as the source writes it (the
+    options that differ from their defaults as `name=value`)."""
     if op.infix:
         return terms.binary(op.name, *args)
     if op.name == "neg":  # the one prefix operator
         return terms.neg(*args)
-    return terms.call(op.symbol, args)
+    defaults = dict(op.options)
+    given = tuple((k, v) for k, v in options if not (type(v) is type(defaults[k]) and v == defaults[k]))
+    return terms.call(op.symbol, args, given)
 
 
 def _partial(terms: Terms, graph: Graph, forward: list[int], node_id: int, index: int) -> int:
@@ -121,7 +124,8 @@ def _partial(terms: Terms, graph: Graph, forward: list[int], node_id: int, index
             slot = f"#{term}"  # not a name anything can spell: it never meets a real one
             mapping[param], slots[slot] = Name(slot), term
     values = [graph.nodes[i].value for i in node.inputs]
-    formula = simplify(substitute(partial_template(node.op, index, *values), mapping))
+    template = partial_template(node.op, index, *values, **dict(node.options))
+    formula = simplify(substitute(template, mapping))
     return to_term(terms, formula, slots)
 
 
@@ -141,7 +145,8 @@ def accumulate(graph: Graph, wrt: Iterable[str], message: str = SCALAR_ONLY) -> 
             by_name = node.name in CONSTANTS and float(node.value) == CONSTANTS[node.name]
             forward.append(terms.name(node.name) if by_name else terms.num(float(node.value)))
         else:
-            forward.append(_node_term(terms, OPS[node.op], tuple(forward[i] for i in node.inputs)))
+            args = tuple(forward[i] for i in node.inputs)
+            forward.append(_node_term(terms, OPS[node.op], args, node.options))
     needs = needs_grad(graph, {graph.variables[name] for name in wrt})
     adjoint: list[int | None] = [None] * len(nodes)
     if needs[graph.output]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from .expr import Expr
+from .expr import Expr, Index
 from .ops import OPS, Array, partial_of
 from .parse import parse_expression
 
@@ -19,6 +19,15 @@ def parse_template(formula: str) -> Expr:
     return parse_expression(formula)
 
 
-def partial_template(op_name: str, index: int, *inputs: Array) -> Expr:
-    """The AST of the partial of `op_name` for input `index` (at these inputs, if it depends on shapes)."""
-    return parse_template(partial_of(OPS[op_name], index).formula_text(*inputs))
+def partial_template(op_name: str, index: int, *inputs: Array, **options: object) -> Expr:
+    """The AST of the partial of `op_name` for input `index` (at these inputs and options, if it
+    depends on them)."""
+    return parse_template(partial_of(OPS[op_name], index).formula_text(*inputs, **options))
+
+
+@cache
+def index_items(key: str) -> tuple[Expr, ...]:
+    """The subscripts of a `slice` node's key (`1:3`, `:, 0`), as `x[...]` is written."""
+    parsed = parse_expression(f"x[{key}]")
+    assert isinstance(parsed, Index)
+    return parsed.indices

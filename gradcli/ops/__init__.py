@@ -63,7 +63,7 @@ from . import (
     softmax,
     statistics,
 )
-from .row import ONE, Array, Formula, Op, Partial, Rule, partial_of
+from .row import ONE, Array, Formula, Op, Options, Partial, Rule, partial_of
 
 __all__ = [
     "BINARY_OPS",
@@ -72,11 +72,14 @@ __all__ = [
     "FUNCTION_NAMES",
     "ONE",
     "OPS",
+    "VARIADIC_FUNCTIONS",
     "Array",
     "Formula",
     "Op",
+    "Options",
     "Partial",
     "Rule",
+    "functions_named",
     "partial_of",
 ]
 
@@ -96,15 +99,35 @@ _ROWS: list[Op] = [
 
 OPS: dict[str, Op] = {op.name: op for op in _ROWS}
 
+
+def _callable(op: Op) -> bool:
+    """Called by a name (not an operator, `-x`, an array literal `[...]` or indexing `x[...]`)."""
+    return not op.infix and op.name != "neg" and op.symbol.isidentifier()
+
+
 # Names a call may use: (function name, number of arguments) -> op.
 FUNCTIONS: dict[tuple[str, int], Op] = {}
+# Functions of any number of inputs (`concat([a, b])`, `einsum("i,i->", a, b)`): name -> op.
+VARIADIC_FUNCTIONS: dict[str, Op] = {}
 for _op in _ROWS:
-    if not _op.infix and _op.name != "neg" and not _op.variadic:
+    if _callable(_op):
         for _name in (_op.symbol, *_op.aliases):
-            FUNCTIONS[(_name, _op.arity)] = _op
+            if _op.variadic:
+                VARIADIC_FUNCTIONS[_name] = _op
+            else:
+                FUNCTIONS[(_name, _op.arity)] = _op
 FUNCTIONS[("pow", 2)] = OPS["pow"]
 
-FUNCTION_NAMES: frozenset[str] = frozenset(name for name, _ in FUNCTIONS)
+FUNCTION_NAMES: frozenset[str] = frozenset(name for name, _ in FUNCTIONS) | frozenset(VARIADIC_FUNCTIONS)
+
+
+def functions_named(name: str) -> list[Op]:
+    """The ops a function name calls, fewest inputs first (`max`: over an array, of two)."""
+    found = [op for (fname, _), op in FUNCTIONS.items() if fname == name]
+    if name in VARIADIC_FUNCTIONS:
+        found.append(VARIADIC_FUNCTIONS[name])
+    return sorted(found, key=lambda op: op.arity)
+
 
 BINARY_OPS: dict[str, Op] = {op: OPS[op] for op in ("add", "sub", "mul", "div", "pow", "matmul")}
 

@@ -1,5 +1,16 @@
 """What one row of the op table holds (`Op`, with one `Partial` per input), and the few small
-rules that rows of several modules share."""
+rules that rows of several modules share.
+
+Options (keyword arguments with numpy's names: `sum(x, axis=1, keepdims=1)`): a row declares the
+ones it documents in `Op.options`, each a name and its default. Every rule of such a row receives
+all of them as keyword arguments, defaults filled in: `forward(*inputs, **options)`,
+`Partial.local(*inputs, out, **options)`, `Partial.vjp(*inputs, out, grad, **options)`, a
+callable `Partial.formula(*inputs, **options)`, `Partial.masked` and `Partial.cut` rules,
+`Op.check(*inputs, **options)` and `Op.kink(*inputs, **options)`. Give the rules Python defaults
+equal to the row's, so a rule called without options (the generic tests do) means the default.
+A row without options is called exactly as before, with no keywords. Option values are plain
+Python: None, int, float, bool, str, or a tuple of numbers (`[0, 1]` in the source).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +28,10 @@ Rule = Callable[..., Array]
 # function of the input arrays that returns the formula text.
 Formula = Union[str, Callable[..., str]]
 
+# An op's options: (name, value) pairs in the row's order. `Op.options` holds the defaults; a
+# graph node holds the values it was called with, defaults filled in.
+Options = tuple[tuple[str, object], ...]
+
 
 @dataclass(frozen=True)
 class Partial:
@@ -29,13 +44,21 @@ class Partial:
     # place of True says where the selection is, when the local derivative can also be 0 by
     # value (pow: 2*0^1 is 0 by value, and PyTorch multiplies there).
     masked: bool | Rule = False
+    # Where no gradient reaches this input at all: `(*inputs, out) -> bool`, in the output's
+    # shape (or True: nowhere). There the input's own subgraph is not differentiated either, so
+    # an inf or nan partial further down is never multiplied by the 0 (`where(x > 0, sqrt(x), 0)`
+    # at x = -1 has gradient 0). `where` cuts the branch it did not choose; comparisons cut both
+    # sides, as PyTorch's comparisons are not part of the graph.
+    cut: Rule | None = None
 
-    def formula_text(self, *inputs: Array) -> str:
-        return self.formula if isinstance(self.formula, str) else self.formula(*inputs)
+    def formula_text(self, *inputs: Array, **options: object) -> str:
+        return self.formula if isinstance(self.formula, str) else self.formula(*inputs, **options)
 
-    def selected_zero(self, local: Array, *inputs: Array) -> Array:
+    def selected_zero(self, local: Array, *inputs: Array, **options: object) -> Array:
         """Where a masked partial contributes 0 whatever the upstream gradient (`inputs` end with out)."""
-        return np.asarray(local == 0) if self.masked is True else np.asarray(self.masked(*inputs))
+        if self.masked is True:
+            return np.asarray(local == 0)
+        return np.asarray(self.masked(*inputs, **options))
 
 
 @dataclass(frozen=True)
@@ -65,6 +88,15 @@ class Op:
     # tests apply (indexing, array literals and onehot take whole-number inputs: tested apart).
     shapes: tuple[tuple[int, ...], ...] = ()
     generic_test: bool = True
+    # The options the op documents, with their defaults (see the module's docstring). In a call
+    # they are written `name=value`, or by position after the inputs, as numpy allows
+    # (`reshape(x, [2, 3])`), unless another op of the same name takes that many inputs
+    # (`max(x, 0)` is the maximum of two).
+    options: Options = ()
+    # Options also written positionally before the inputs, as string literals (einsum's subscripts).
+    leading: tuple[str, ...] = ()
+    # A variadic function whose inputs are written as one list literal: `concat([a, b], axis=0)`.
+    sequence: bool = False
 
     @property
     def elementwise(self) -> bool:
@@ -74,6 +106,14 @@ class Op:
     @property
     def arity(self) -> int:
         return len(self.params)
+
+    @property
+    def option_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.options)
+
+    def fill(self, given: dict[str, object]) -> Options:
+        """The options of a call: `given` with the defaults filled in, in the row's order."""
+        return tuple((name, given.get(name, default)) for name, default in self.options)
 
 
 def partial_of(op: Op, index: int) -> Partial:
@@ -86,20 +126,20 @@ def partial_of(op: Op, index: int) -> Partial:
 ONE = np.float64(1.0)  # backprop passes the upstream gradient through a local 1 without multiplying
 
 
-def one(*_: Array) -> Array:
+def one(*_: Array, **_options: object) -> Array:
     return ONE
 
 
-def minus_one(*_: Array) -> Array:
+def minus_one(*_: Array, **_options: object) -> Array:
     return np.float64(-1.0)
 
 
-def zero(*args: Array) -> Array:
+def zero(*args: Array, **_options: object) -> Array:
     """A flat op's derivative (sign, step, masks) and an index's: 0, in the first input's shape."""
     return np.zeros_like(args[0])
 
 
-def at_zero(x: Array) -> Array:
+def at_zero(x: Array, **_options: object) -> Array:
     """Where a kink at 0 (relu, abs, sqrt, sign, step) is hit."""
     return np.asarray(x == 0)
 

@@ -1,9 +1,13 @@
 """Ops that move or pick elements without arithmetic: transpose, array literals `[a, b, c]`,
-indexing `x[i, j]` and onehot, the mask an index's derivative is written with."""
+indexing `x[i, j]` and onehot, the mask an index's derivative is written with; ranges and integer
+lists `x[1:3]`, `x[::-1]`, `W[:, 0]`, `x[[0, 2, 0]]` (`slice`), and `scatter`, which puts a
+gradient back where a slice took its elements (repeats summed, as PyTorch's index_put with
+accumulate=True)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 
@@ -74,6 +78,121 @@ def _index_check(x: Array, *index: Array) -> str | None:
     return None
 
 
+# --- slices: a key as gradcli writes it (`1:3`, `:, 0`, `[0, 2, 0]`), read without the parser ---
+
+
+def _split(text: str) -> list[str]:
+    """The parts of a key between top-level commas (a list's commas are inside brackets)."""
+    parts, depth, start = [], 0, 0
+    for k, char in enumerate(text):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:k])
+            start = k + 1
+    return [*parts, text[start:]]
+
+
+@cache
+def index_key(text: str) -> tuple:
+    """The numpy index a key's text stands for (parse/calls.py writes the text): whole numbers,
+    ranges `start:stop:step` (parts may be left out), and lists of whole numbers."""
+    if not text.strip():
+        return ()
+    key: list = []
+    for part in (p.strip() for p in _split(text)):
+        if part.startswith("["):
+            inner = part[1:-1].strip()
+            key.append(np.array([int(v) for v in inner.split(",")] if inner else [], dtype=np.intp))
+        elif ":" in part:
+            key.append(slice(*(int(b) if b.strip() else None for b in part.split(":"))))
+        else:
+            key.append(int(part))
+    return tuple(key)
+
+
+def take(array: Array, key: tuple, lead: int = 0) -> Array:
+    """array[key], with `lead` leading (batch) axes kept in front."""
+    if lead == 0:
+        return np.array(array[key], dtype=np.float64)
+    found = array[(slice(None),) * lead + key]
+    expected = np.shape(array)[:lead] + np.shape(np.empty(np.shape(array)[lead:])[key])
+    if found.shape != expected:  # integer lists apart from each other: numpy moves their axis first
+        flat = array.reshape((-1, *np.shape(array)[lead:]))
+        return np.stack([row[key] for row in flat]).reshape(expected)
+    return np.array(found, dtype=np.float64)
+
+
+def put(shape: tuple[int, ...], key: tuple, values: Array, lead: int = 0) -> Array:
+    """Zeros of `shape` (after `lead` batch axes, taken from `values`) with `values` added at
+    `key`: where x[key] took an element twice, both gradients are summed."""
+    lead_shape = np.shape(values)[:lead]
+    result = np.zeros(lead_shape + tuple(shape))
+    if lead == 0:
+        np.add.at(result, key, values)
+        return result
+    picked = np.shape(np.empty(lead_shape + tuple(shape))[(slice(None),) * lead + key])
+    if picked == np.shape(values):
+        np.add.at(result, (slice(None),) * lead + key, values)
+        return result
+    flat, rows = result.reshape((-1, *shape)), np.reshape(values, (-1, *np.shape(values)[lead:]))
+    for target, row in zip(flat, rows, strict=True):
+        np.add.at(target, key, row)
+    return result
+
+
+def _key_problem(shape: tuple[int, ...], key: tuple) -> str | None:
+    """Why `key` cannot index an array of `shape` (too many indices, one out of range)."""
+    positions = [k for k in key if k is not None]
+    if len(positions) > len(shape):
+        return f"x[...] takes at most one index per dimension: {len(shape)} for an array of shape {shape}"
+    for k, n in zip(positions, shape, strict=False):
+        numbers = k if isinstance(k, np.ndarray) else [k] if isinstance(k, int) else []
+        for i in numbers:
+            if not -n <= int(i) < n:
+                return f"index {int(i)} is out of range for an axis of length {n} (from {-n} to {n - 1})"
+    try:
+        np.empty(shape)[key]
+    except IndexError as error:  # integer lists that do not broadcast together
+        return f"these indices do not fit together: {error}"
+    return None
+
+
+def _slice_check(x: Array, key: str = "") -> str | None:
+    if np.ndim(x) == 0:
+        return "a number cannot be indexed: x[...] takes an array"
+    return _key_problem(np.shape(x), index_key(key))
+
+
+def _slice(x: Array, key: str = "") -> Array:
+    return take(np.asarray(x), index_key(key))
+
+
+def _slice_vjp(x: Array, out: Array, grad: Array, key: str = "") -> Array:
+    return put(np.shape(x), index_key(key), grad, len(lead_axes(grad, out)))
+
+
+def _slice_formula(x: Array, key: str = "") -> str:
+    return f'scatter(grad, x, key="{key}")' if key else "scatter(grad, x)"
+
+
+def _scatter_check(g: Array, x: Array, key: str = "") -> str | None:
+    if np.ndim(x) == 0:
+        return "scatter puts values into an array: x is a number"
+    problem = _key_problem(np.shape(x), index_key(key))
+    if problem is None and np.shape(g) != np.shape(np.empty(np.shape(x))[index_key(key)]):
+        picked = np.shape(np.empty(np.shape(x))[index_key(key)])
+        return f"g has shape {np.shape(g)}, but x[{key}] has shape {picked}"
+    return problem
+
+
+def _scatter(g: Array, x: Array, key: str = "") -> Array:
+    return put(np.shape(x), index_key(key), np.asarray(g, dtype=np.float64))
+
+
+def _scatter_vjp(g: Array, x: Array, out: Array, grad: Array, key: str = "") -> Array:
+    return take(grad, index_key(key), len(lead_axes(grad, out)))
+
+
 ROWS = [
     Op(
         "transpose",
@@ -133,6 +252,36 @@ ROWS = [
         "onehot",
         check=_index_check,
         generic_test=False,
+        pointwise=False,
+    ),
+    # x[1:3], x[::-1], W[:, 0], x[[0, 2, 0]]: the key is an option, written as in the source. The
+    # gradient is put back where the elements came from; an element taken twice gets both.
+    Op(
+        "slice",
+        ("x",),
+        _slice,
+        (Partial(_slice_formula, vjp=_slice_vjp),),
+        "[]",
+        check=_slice_check,
+        options=(("key", ""),),
+        shapes=((4,),),
+        generic_test=False,
+        pointwise=False,
+        shape_hint="the index does not fit the array",
+    ),
+    # scatter(g, x, key="1:3"): zeros of x's shape with g added at x[1:3]; the derivative of a slice.
+    Op(
+        "scatter",
+        ("g", "x"),
+        _scatter,
+        (
+            Partial(lambda g, x, key="": f"grad[{key}]" if key else "grad", vjp=_scatter_vjp),
+            Partial("0", zero, masked=True),
+        ),
+        "scatter",
+        check=_scatter_check,
+        options=(("key", ""),),
+        shapes=((3,), (3,)),
         pointwise=False,
     ),
 ]

@@ -22,10 +22,27 @@ from lark.grammar import Rule
 from lark.lexer import TerminalDef
 
 from ..errors import GradcliError, Span, clip
-from ..expr import Array, Assign, Binary, Call, Expr, Index, Name, Num, Program, Statement, Unary
+from ..expr import (
+    COMPARISONS,
+    Array,
+    Assign,
+    Binary,
+    Call,
+    Expr,
+    Index,
+    Keyword,
+    Name,
+    Num,
+    Program,
+    Slice,
+    Statement,
+    Str,
+    Unary,
+)
 from .syntax_errors import span_at, syntax_error
 
 _BINARY_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow", "**": "pow"}
+_BINARY_OPS.update({symbol: name for name, symbol in COMPARISONS.items()})
 
 
 def _span(token: Token) -> Span:
@@ -67,7 +84,35 @@ class _AstBuilder(Transformer):
 
     def call(self, children):
         name, _paren, args = children
-        return Call(str(name), tuple(args or ()), _span(name))
+        args = args or []
+        first = next((k for k, arg in enumerate(args) if isinstance(arg, Keyword)), len(args))
+        positional, keywords = tuple(args[:first]), tuple(args[first:])
+        for arg in keywords:
+            if not isinstance(arg, Keyword):  # f(axis=1, x): Python's rule, and numpy's
+                raise GradcliError(
+                    "an argument after an option: options come last",
+                    span=first_span(arg),
+                    hint=f"write the inputs first, then the options: {name}(x, axis=1)",
+                )
+        return Call(str(name), positional, _span(name), keywords)
+
+    def keyword(self, children):
+        name, _equals, value = children
+        return Keyword(str(name), value, _span(name))
+
+    def string(self, children):
+        (token,) = children
+        return Str(str(token)[1:-1], _span(token))
+
+    def slice(self, children):
+        start, colon, stop, _second, step = children
+        return Slice(start, stop, step, _span(colon))
+
+    def subscripts(self, children):
+        return [child for child in children if child is not None]
+
+    def call_arguments(self, children):
+        return [child for child in children if child is not None]
 
     def group(self, children):
         return children[1]
@@ -80,11 +125,18 @@ class _AstBuilder(Transformer):
         )
 
     def index(self, children):
-        target, bracket, indices = children
+        target, bracket, indices, _closing = children
         return Index(target, tuple(indices), _span(bracket))
 
     def arguments(self, children):
         return [child for child in children if child is not None]
+
+
+def first_span(expr: Expr) -> Span | None:
+    """Where an expression starts, for a caret (a binary node's own span is its operator)."""
+    while isinstance(expr, (Binary, Index)):
+        expr = expr.left if isinstance(expr, Binary) else expr.target
+    return getattr(expr, "span", None)
 
 
 class _NewlinesInBrackets:

@@ -30,6 +30,14 @@ _TERMINAL_WORDS = {
     "LSQB": "'['",
     "RSQB": "']'",
     "COMMA": "','",
+    "COLON": "':'",
+    "STRING": "a string",
+    "LT": "'<'",
+    "LE": "'<='",
+    "GT": "'>'",
+    "GE": "'>='",
+    "EQ": "'=='",
+    "NE": "'!='",
     "SEMICOLON": "';'",
     "_NL": "a new line",
     "$END": "the end of the input",
@@ -60,14 +68,23 @@ def span_at(source: str, offset: int, length: int = 1) -> Span:
     return Span(line, column, offset, offset + length)
 
 
+_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "AT", "POW", "LT", "LE", "GT", "GE", "EQ", "NE"}
+_COMPARISONS = {"LT", "LE", "GT", "GE", "EQ", "NE"}
+
+
 def _expected_words(expected) -> str:
     expected = set(expected)
     if {"NUMBER", "NAME"} <= expected:
         # Where an operand is due, list it as one thing, not as every token that may start one.
-        expected -= {"NUMBER", "NAME", "LPAR", "LSQB", "MINUS", "PLUS", "_NL"}
+        expected -= {"NUMBER", "NAME", "LPAR", "LSQB", "MINUS", "PLUS", "_NL", "STRING"}
         words = ["an expression (a number, a name or '(')"]
     else:
         words = []
+    if len(expected & _OPERATORS) > 2:
+        # After an operand: any operator may follow, and '(' '[' '=' only as a call, an index or an
+        # option (`f(x`, `x[0`, `f(axis=`), which is not what is missing.
+        expected -= _OPERATORS | {"LPAR", "LSQB", "EQUALS"}
+        words.append("an operator")
     words += sorted({_TERMINAL_WORDS[name] for name in expected if name in _TERMINAL_WORDS})
     if not words:
         return ""

@@ -17,9 +17,23 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from ..expr import Array, Binary, Call, Expr, Index, Name, Num, Unary, simplify, substitute
-from ..ops import OPS
-from ..templates import partial_template
+from ..expr import (
+    Array,
+    Binary,
+    Call,
+    Expr,
+    Index,
+    Keyword,
+    Name,
+    Num,
+    Str,
+    Unary,
+    option_expr,
+    simplify,
+    substitute,
+)
+from ..ops import OPS, Op, Options
+from ..templates import index_items, partial_template
 
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
@@ -39,6 +53,7 @@ class NodeRecord(NamedTuple):
     value: np.ndarray
     grad: np.ndarray | None  # None where nothing is differentiated through the node
     kink: str | None  # the convention used, when the node is evaluated at a kink
+    options: Options = ()  # the op's options, defaults filled in (`()` for ops without options)
 
     __eq__ = object.__eq__
     __ne__ = object.__ne__
@@ -103,11 +118,13 @@ class DerivationRecord:
             return Array(args)
         if op.name == "index":
             return Index(args[0], args[1:])
+        if op.name == "slice":
+            return Index(args[0], index_items(str(dict(node.options)["key"])))
         if op.name == "neg":
             return Unary("neg", args[0])
         if op.infix:
             return Binary(op.name, *args)
-        return Call(op.symbol, args)
+        return call_of(op, args, node.options)
 
     def local_formula(self, step: StepRecord) -> Expr:
         """The local partial ∂of/∂wrt as a formula over node names (`-1/g^2`)."""
@@ -117,7 +134,8 @@ class DerivationRecord:
         mapping["out"] = Name(node.name)
         mapping["grad"] = Name(self.upstream_name)
         values = [self.nodes[i].value for i in node.inputs]
-        return simplify(substitute(partial_template(node.op, step.index, *values), mapping))
+        template = partial_template(node.op, step.index, *values, **dict(node.options))
+        return simplify(substitute(template, mapping))
 
     @cached_property
     def upstream_name(self) -> str:
@@ -150,3 +168,23 @@ class DerivationRecord:
         return (
             f"<Derivation {self.source!r}: value={np.asarray(self.value).tolist()!r}, gradient: {gradient}>"
         )
+
+
+def call_of(op: Op, args: tuple[Expr, ...], options: Options) -> Call:
+    """How a call of `op` is written: the inputs (in one list for `concat([a, b])`), string
+    options written before them (einsum's subscripts), then the options that differ from their
+    defaults as `name=value`: `sum(v1, axis=1)`."""
+    defaults = dict(op.options)
+    leading = tuple(Str(str(value)) for name, value in options if name in op.leading)
+    inputs = (Array(args),) if op.sequence else args
+    keywords = tuple(
+        Keyword(name, option_expr(value))
+        for name, value in options
+        if name not in op.leading and not _same(value, defaults.get(name))
+    )
+    return Call(op.symbol, (*leading, *inputs), None, keywords)
+
+
+def _same(value: object, default: object) -> bool:
+    """An option's value equals its default (1 and True differ in kind, so compare both)."""
+    return type(value) is type(default) and value == default

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 
-from ..expr import Array, Binary, Call, Expr, Index, Name, Num, Unary
+from ..expr import COMPARISONS, Array, Binary, Call, Expr, Index, Keyword, Name, Num, Slice, Str, Unary
 
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "pow": 4}
+_PRECEDENCE.update(dict.fromkeys(COMPARISONS, 0))  # looser than + -, and never chained
 _ATOM = 5
 _TEXT_SYMBOL = {"add": " + ", "sub": " - ", "mul": " * ", "div": "/", "matmul": " @ ", "pow": "^"}
+_TEXT_SYMBOL.update({op: f" {symbol} " for op, symbol in COMPARISONS.items()})
+_LATEX_COMPARISON = {"lt": " < ", "le": r" \le ", "gt": " > ", "ge": r" \ge ", "eq": " = ", "ne": r" \neq "}
 
 
 def precedence(expr: Expr) -> int:
@@ -29,6 +32,8 @@ def _operands(expr: Binary) -> tuple[bool, bool]:
     mine = _PRECEDENCE[expr.op]
     if expr.op == "pow":  # right associative; the base must be an atom: (-x)^2, (x^2)^3
         return precedence(expr.left) <= mine, precedence(expr.right) < mine
+    if expr.op in COMPARISONS:  # not chained: a comparison inside one is parenthesised
+        return precedence(expr.left) <= mine, precedence(expr.right) <= mine
     # A signed right operand is parenthesised even where the grammar would not need it: `a - (-1)`.
     right = precedence(expr.right)
     return precedence(expr.left) < mine, right <= mine or right == _PRECEDENCE["neg"]
@@ -52,12 +57,30 @@ def to_text(expr: Expr) -> str:
             + (f"({right})" if right_wrap else right)
         )
     if isinstance(expr, Call):
-        return f"{expr.func}({', '.join(to_text(a) for a in expr.args)})"
+        args = [to_text(a) for a in expr.args] + [_keyword_text(k) for k in expr.keywords]
+        return f"{expr.func}({', '.join(args)})"
     if isinstance(expr, Array):
         return "[" + ", ".join(to_text(a) for a in expr.items) + "]"
     if isinstance(expr, Index):
-        return f"{to_text(expr.target)}[{', '.join(to_text(a) for a in expr.indices)}]"
+        return f"{_postfix_target(expr.target, to_text)}[{', '.join(to_text(a) for a in expr.indices)}]"
+    if isinstance(expr, Str):
+        return f'"{expr.value}"'
+    if isinstance(expr, Slice):
+        parts = [to_text(p) if p is not None else "" for p in (expr.start, expr.stop, expr.step)]
+        return ":".join(parts if parts[2] else parts[:2])
     raise TypeError(expr)
+
+
+def _keyword_text(keyword: Keyword) -> str:
+    return f"{keyword.name}={to_text(keyword.value)}"
+
+
+def _postfix_target(target: Expr, write) -> str:
+    """`x[0]`, `(a + b)[0]`: only an atom is indexed without parentheses."""
+    text = write(target)
+    if precedence(target) < _ATOM:
+        return rf"\left({text}\right)" if write is to_latex else f"({text})"
+    return text
 
 
 _LATEX_FUNCTIONS = {
@@ -123,10 +146,12 @@ def to_latex(expr: Expr) -> str:
             return f"{left}^{{{right}}}"
         if right_wrap:
             right = rf"\left({right}\right)"
-        symbol = {"add": " + ", "sub": " - ", "mul": r" \cdot ", "matmul": r" \, "}[expr.op]
+        symbol = {"add": " + ", "sub": " - ", "mul": r" \cdot ", "matmul": r" \, ", **_LATEX_COMPARISON}[
+            expr.op
+        ]
         return left + symbol + right
     if isinstance(expr, Call):
-        args = ", ".join(to_latex(a) for a in expr.args)
+        args = ", ".join([to_latex(a) for a in expr.args] + [_keyword_latex(k) for k in expr.keywords])
         if expr.func == "sqrt":
             return rf"\sqrt{{{args}}}"
         if expr.func == "abs":
@@ -136,5 +161,22 @@ def to_latex(expr: Expr) -> str:
     if isinstance(expr, Array):
         return r"\left[" + ", ".join(to_latex(a) for a in expr.items) + r"\right]"
     if isinstance(expr, Index):
-        return f"{to_latex(expr.target)}_{{{', '.join(to_latex(a) for a in expr.indices)}}}"
+        target = _postfix_target(expr.target, to_latex)
+        return f"{target}_{{{', '.join(to_latex(a) for a in expr.indices)}}}"
+    if isinstance(expr, Str):
+        return r"\texttt{" + _latex_text(expr.value) + "}"
+    if isinstance(expr, Slice):
+        parts = [to_latex(p) if p is not None else "" for p in (expr.start, expr.stop, expr.step)]
+        return "{:}".join(parts if parts[2] else parts[:2])
     raise TypeError(expr)
+
+
+def _keyword_latex(keyword: Keyword) -> str:
+    return r"\mathrm{" + keyword.name.replace("_", r"\_") + "}=" + to_latex(keyword.value)
+
+
+def _latex_text(text: str) -> str:
+    """Text for \\texttt: LaTeX's special characters escaped (einsum's `->` is fine as it is)."""
+    special = {c: "\\" + c for c in "#$%&_{}"}
+    special.update({"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"})
+    return "".join(special.get(c, c) for c in text)

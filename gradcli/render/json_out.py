@@ -19,6 +19,16 @@ def _has_non_finite(derivation: DerivationRecord) -> bool:
     return any(not np.all(np.isfinite(a)) for a in arrays)
 
 
+def _plain_option(value: object) -> object:
+    """An option's value for JSON: a tuple as a list, a float that is not finite as the contract's
+    strings; None, bools, ints and strings as they are."""
+    if isinstance(value, tuple):
+        return [_plain_option(item) for item in value]
+    if isinstance(value, float):
+        return plain(np.float64(value))
+    return value
+
+
 def to_data(derivation: DerivationRecord, brief: bool = False) -> dict:
     from .formula import to_text
 
@@ -36,6 +46,8 @@ def to_data(derivation: DerivationRecord, brief: bool = False) -> dict:
             definition = derivation.definition(node)
             if definition is not None:
                 item["formula"] = to_text(definition)
+            if node.options:  # every option of the op, defaults filled in (tuples as lists)
+                item["options"] = {name: _plain_option(value) for name, value in node.options}
             item["value"] = plain(node.value)
             if node.grad is not None:
                 item["grad"] = plain(node.grad)
