@@ -21,10 +21,12 @@ import numpy as np
 
 from .axes import count, kept_shape, reduced
 from .reductions import norm_partial, prod_partial, tie_mask
-from .row import Array
+from .row import Array, Op
 from .statistics import std_scale, var_factor
 
 Jvp = Callable[..., Array]
+
+ROWS: list[Op] = []  # no rows of its own: products for the rows of the modules it imports
 
 
 def _times(tangent: Array, local: Array) -> Array:
