@@ -6,6 +6,13 @@ users (JAX's autodidax walks `eqns[::-1]` the same way): no recursion, no sort.
 A step's contribution is local × upstream, except where the op selects (a masked partial:
 relu, max, indexing, x^0, ...): there it is 0 even when the upstream gradient is inf or nan,
 as in PyTorch, so one non-finite value does not poison the gradients of the others.
+
+Where a partial *cuts* (`Partial.cut`: `where`'s unchosen branch, both sides of a comparison),
+no gradient reaches those elements of the input at all, and the cut travels on down: a node's
+elements that only cut edges reach (`dead`) pass 0 on, never 0 × an inf or nan partial. So
+`where(x > 0, sqrt(x), 0)` at x = -1 has gradient 0 (the contract), where PyTorch gives nan.
+The cut is followed through elementwise partials (and the reductions and indices that have
+them); a vector-Jacobian product passes zeros but not the cut, so its inputs count as reached.
 """
 
 from __future__ import annotations
@@ -91,6 +98,7 @@ def backprop(
     if not needs[output.id]:
         return grads, steps
     grads[output.id] = np.ones_like(output.value) if seed is None else np.asarray(seed, dtype=np.float64)
+    dead: list[np.ndarray | None] = [None] * len(nodes)  # per node: where no gradient reached it
     # Read from the table on every call (not cached at import), so the table is the one truth.
     partials_by_op = {name: op.partials for name, op in OPS.items() if not op.variadic}
     with np.errstate(all="ignore"):
@@ -105,20 +113,75 @@ def backprop(
                 if not needs[input_id]:
                     continue
                 rule = partials[index] if partials is not None else partial_of(OPS[node.op], index)
-                if rule.vjp is None:
+                shape = nodes[input_id].value.shape
+                reached = None
+                if rule.cut is not None or dead[node.id] is not None:
+                    cut = _cut(rule, args, node.value, options, dead[node.id])
+                    local, contribution, reached = _cut_edge(
+                        rule, args, node, upstream, options, cut, shape, 0
+                    )
+                elif rule.vjp is None:
                     local = rule.local(*args, node.value, **options)
                     contribution = times(rule, local, upstream, args, node.value, **options)
                 else:  # not elementwise: the rule gives local × upstream directly
                     local = None
                     contribution = rule.vjp(*args, node.value, upstream, **options)
-                shape = nodes[input_id].value.shape
                 if contribution.shape != shape:
                     contribution = unbroadcast(contribution, shape)
                 if record:
                     steps.append(Step(node.id, input_id, index, local, upstream, contribution))
                 previous = grads[input_id]
+                dead[input_id] = _merge(dead[input_id], reached, previous is None)
                 grads[input_id] = contribution if previous is None else previous + contribution
     return grads, steps
+
+
+def _cut(rule: Partial, args: list, out: np.ndarray, options: dict, dead: np.ndarray | None):
+    """Where this edge carries no gradient: the rule's cut, and where none reached the node."""
+    if rule.cut is None:
+        return dead
+    cut = np.asarray(rule.cut(*args, out, **options), dtype=bool)
+    return cut if dead is None else cut | dead
+
+
+def _cut_edge(rule: Partial, args: list, node, upstream, options: dict, cut, shape, lead: int):
+    """An edge through a cut: (local or None, contribution, where the input is dead or None).
+    `lead` is 1 for a batch of seeds in front. The contribution is 0 at the cut elements,
+    whatever the local derivative; an input element is dead if every element it fed is."""
+    out = node.value
+    if rule.vjp is not None:
+        contribution = rule.vjp(*args, out, np.where(cut, 0.0, upstream), **options)
+        everywhere = bool(np.all(cut))
+        return None, contribution, np.ones(shape, dtype=bool) if everywhere else None
+    local = rule.local(*args, out, **options)
+    if lead:
+        product = _batched_product(rule, args, out, upstream, options, local)
+    else:
+        product = times(rule, local, upstream, args, out, **options)
+    product = np.where(cut, 0.0, product)
+    return local, unbroadcast(product, shape, lead), _all_over(np.shape(product)[lead:], cut, shape)
+
+
+def _all_over(full: tuple[int, ...], cut: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The cut over a product's elements, brought to the input's shape: an input element is cut
+    where all the product's elements it broadcast to are (the un-broadcast, with `all` for sum)."""
+    mask = np.broadcast_to(cut, np.broadcast_shapes(full, np.shape(cut)))
+    extra = mask.ndim - len(shape)
+    if extra > 0:
+        mask = mask.all(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and mask.shape[i] != 1)
+    if axes:
+        mask = mask.all(axis=axes, keepdims=True)
+    return np.broadcast_to(mask, shape)
+
+
+def _merge(dead: np.ndarray | None, reached: np.ndarray | None, first: bool) -> np.ndarray | None:
+    """A node's dead elements after one more edge into it: dead only if dead along every edge."""
+    if first:
+        return reached
+    if dead is None or reached is None:
+        return None
+    return dead & reached
 
 
 # A batch of seeds holds a gradient (or tangent) per seed for every node in flight: seeds go in
@@ -162,6 +225,7 @@ def backprop_seeds(
     if not needs[output.id]:
         return grads
     grads[output.id] = np.asarray(seeds, dtype=np.float64)
+    dead: list[np.ndarray | None] = [None] * len(nodes)  # the same for every seed: values decide
     with np.errstate(all="ignore"):
         for node in reversed(nodes[: output.id + 1]):
             upstream = grads[node.id]
@@ -173,12 +237,18 @@ def backprop_seeds(
                 if not needs[input_id]:
                     continue
                 rule = partial_of(OPS[node.op], index)
-                if rule.vjp is None:
+                shape = nodes[input_id].value.shape
+                reached = None
+                if rule.cut is not None or dead[node.id] is not None:
+                    cut = _cut(rule, args, node.value, options, dead[node.id])
+                    _, contribution, reached = _cut_edge(rule, args, node, upstream, options, cut, shape, 1)
+                elif rule.vjp is None:
                     contribution = _batched_product(rule, args, node.value, upstream, options)
                 else:  # the table's vector-Jacobian products keep leading (batch) axes in front
                     contribution = rule.vjp(*args, node.value, upstream, **options)
-                contribution = unbroadcast(contribution, nodes[input_id].value.shape, lead=1)
+                contribution = unbroadcast(contribution, shape, lead=1)
                 previous = grads[input_id]
+                dead[input_id] = _merge(dead[input_id], reached, previous is None)
                 grads[input_id] = contribution if previous is None else previous + contribution
             if keep is not None and node.id not in keep:
                 grads[node.id] = None
@@ -186,12 +256,13 @@ def backprop_seeds(
 
 
 def _batched_product(
-    rule, args: list[np.ndarray], out: np.ndarray, upstream: np.ndarray, options: dict
+    rule, args: list[np.ndarray], out: np.ndarray, upstream: np.ndarray, options: dict, local=None
 ) -> np.ndarray:
     """local × upstream for a batch: the upstream (batch, *out.shape) is aligned with a local
     derivative that has more axes than the output (a reduction, a row index: the input's shape)
     by inserting axes after the batch axis, so both line up from the right as in backprop."""
-    local = rule.local(*args, out, **options)
+    if local is None:
+        local = rule.local(*args, out, **options)
     missing = np.ndim(local) - np.ndim(out)
     if local is not ONE and missing > 0:
         upstream = upstream.reshape(upstream.shape[:1] + (1,) * missing + upstream.shape[1:])

@@ -24,6 +24,7 @@ from .errors import GradcliError
 from .expr import Array, Assign, Binary, Call, Index, Program
 from .graph import call_op, program_names, walk
 from .ops import BINARY_OPS, CONSTANTS, OPS, Op
+from .parse.calls import plain_index
 
 if TYPE_CHECKING:
     from .points.evaluate import Batch
@@ -36,7 +37,7 @@ def pointwise(op: Op) -> bool:
     return op.pointwise
 
 
-_SHOWN = {"stack": "[...]", "index": "x[i]"}
+_SHOWN = {"stack": "[...]", "index": "x[i]", "slice": "x[i:j]"}
 
 
 class Compiled:
@@ -73,7 +74,7 @@ class Compiled:
                 elif isinstance(node, Array):
                     op = OPS["stack"]
                 elif isinstance(node, Index):
-                    op = OPS["index"]
+                    op = OPS["index"] if plain_index(node) else OPS["slice"]
                 if op is not None and not pointwise(op):
                     found[_SHOWN.get(op.name, op.symbol)] = None
         return tuple(found)

@@ -32,6 +32,7 @@ from .binding import wrt_not_a_variable
 from .errors import GradcliError
 from .graph import Graph, Node
 from .ops import ONE, OPS, Partial, partial_of
+from .ops.shapes import index_key, put, take
 
 # Forward mode costs (variable elements × graph size): above this it would run for minutes, where
 # reverse mode (the default) costs one pass for a scalar output.
@@ -153,10 +154,25 @@ def _trailing(array: np.ndarray, out: np.ndarray) -> tuple[int, ...]:
 
 
 def _matmul_jvp(index: int, args, out, tangent, **_options):
-    a, b = args
-    if index == 0:  # d(a @ b) = da @ b: numpy's matmul broadcasts over the batch axis
-        return tangent @ b
-    return tangent @ a.T if b.ndim == 1 else a @ tangent
+    """d(a @ b) = da @ b + a @ db, for vectors, matrices and stacks of matrices (numpy's rules):
+    a vector is made a matrix (a row for a, a column for b) and the tangent's batch axis gets
+    axes of length 1 so that it broadcasts against the other operand's stack axes."""
+    a, b = np.asarray(args[0]), np.asarray(args[1])
+    left = a if a.ndim > 1 else a[None, :]
+    right = b if b.ndim > 1 else b[:, None]
+    if index == 0:
+        moving = tangent if a.ndim > 1 else tangent[:, None, :]
+        moving = _fit_rank(moving, max(left.ndim, right.ndim))
+        product = moving @ right
+    else:
+        moving = tangent if b.ndim > 1 else tangent[..., None]
+        moving = _fit_rank(moving, max(left.ndim, right.ndim))
+        product = left @ moving
+    if b.ndim == 1:
+        product = product[..., 0]
+    if a.ndim == 1:
+        product = product[..., 0, :] if b.ndim > 1 else product[..., 0]
+    return product
 
 
 def _outer_jvp(index: int, args, out, tangent, **_options):
@@ -185,7 +201,19 @@ def _stack_jvp(index: int, args, out, tangent, **_options):
     return term
 
 
+def _slice_jvp(index: int, args, out, tangent, key: str = "", **_options):
+    return take(tangent, index_key(key), lead=1)
+
+
+def _scatter_jvp(index: int, args, out, tangent, key: str = "", **_options):
+    if index == 1:  # the array scattered into gives only its shape
+        return np.zeros((len(tangent), *out.shape))
+    return put(np.shape(args[1]), index_key(key), tangent, lead=1)
+
+
 _JVPS: dict[str, Callable[..., np.ndarray]] = {
+    "slice": _slice_jvp,
+    "scatter": _scatter_jvp,
     "matmul": _matmul_jvp,
     "outer": _outer_jvp,
     "transpose": _transpose_jvp,

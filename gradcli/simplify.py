@@ -15,6 +15,10 @@ Two callers, two rule sets over the same code:
   fold only to finite numbers.
 
 Division and powers of literals never fold (`1/3` stays exact and readable).
+
+`diff` also carries `where` through its adjoints: where(c, g, 0) × r is where(c, g*r, 0) (the
+cut branch gets no product, as backprop gives it none), -where(c, p, q) is where(c, -p, -q) when
+a branch is 0, and where(c, p, q) + where(c, s, t) is where(c, p + s, q + t).
 """
 
 from __future__ import annotations
@@ -92,7 +96,21 @@ class Terms:
         """`function(*args)`, with its options (name, value) pairs when it has any."""
         if options:
             return self._intern(("callkw", function, tuple(options), *args))
+        if self.full and function == "where" and len(args) == 3 and args[1] == args[2]:
+            return args[1]  # where(c, x, x) is x
         return self._intern(("call", function, *args))
+
+    def _where(self, term: int) -> tuple[int, int, int] | None:
+        """(c, a, b) of a term where(c, a, b) with a branch that is 0 (an adjoint's), else None."""
+        key = self.keys[term]
+        if (
+            key[0] == "call"
+            and key[1] == "where"
+            and len(key) == 5
+            and 0 in (self.value(key[3]), self.value(key[4]))
+        ):
+            return key[2], key[3], key[4]
+        return None
 
     def neg(self, a: int) -> int:
         key = self.keys[a]
@@ -100,6 +118,9 @@ class Terms:
             return self.num(-key[1])
         if key[0] == "neg":
             return key[1]
+        if self.full and (parts := self._where(a)) is not None:
+            c, p, q = parts
+            return self.call("where", (c, self.neg(p), self.neg(q)))
         if self.full and key[0] == "sub":  # -(x - y) = y - x, exactly
             return self._intern(("sub", key[2], key[1]))
         return self._intern(("neg", a))
@@ -121,6 +142,9 @@ class Terms:
             return b if sign == 1 else self.neg(b)
         if not self.full:
             return self._intern(("add" if sign == 1 else "sub", a, b))
+        wa, wb = self._where(a), self._where(b)
+        if wa is not None and wb is not None and wa[0] == wb[0]:
+            return self.call("where", (wa[0], self._sum(wa[1], wb[1], sign), self._sum(wa[2], wb[2], sign)))
         # Like terms: x + x = 2*x, 2*x + x = 3*x, x - x = 0 (500 x's summed are 500*x, not 500 lines).
         ca, za = self._coefficient(a)
         cb, zb = self._coefficient(b)
@@ -191,6 +215,10 @@ class Terms:
             return self.neg(a)
         if not self.full:
             return self._intern(("mul", a, b))
+        for w, r in ((a, b), (b, a)):  # where(c, g, 0) * r = where(c, g*r, 0): no product on the cut side
+            if (parts := self._where(w)) is not None:
+                c, p, q = parts
+                return self.call("where", (c, self.mul(p, r), self.mul(q, r)))
         # Numbers first, then names: `2*x`, `x0*t`. Products commute exactly in floating point.
         if vb is not None or (self.kind(b) == "name" and not self.is_leaf(a)):
             a, b, va, vb = b, a, vb, va

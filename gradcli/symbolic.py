@@ -41,11 +41,11 @@ from .expr import (
     to_term,
 )
 from .graph import Graph, build_graph, call_op, program_names, walk
-from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, OPS, Op, Options
+from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, OPS, Op, Options, partial_of
 from .parse import parse_program
 from .records.symbolic import Binding, DerivativeProgram, DerivativesRecord
 from .simplify import Terms
-from .templates import partial_template
+from .templates import parse_template, partial_template
 
 # A term bound to a name when its inlined form exceeds these: keeps lines readable and the
 # printed expressions shallow (the printers recurse once per level).
@@ -109,13 +109,30 @@ def _node_term(terms: Terms, op: Op, args: tuple[int, ...], options: Options = (
     return terms.call(op.symbol, args, given)
 
 
-def _partial(terms: Terms, graph: Graph, forward: list[int], node_id: int, index: int) -> int:
-    """∂node/∂(its input `index`) as a term: the op's formula with the inputs' terms put in."""
+def _contribution(
+    terms: Terms, graph: Graph, forward: list[int], node_id: int, index: int, upstream: int
+) -> int:
+    """(the node's adjoint `upstream`) × ∂node/∂(its input `index`), as a term: the op's partial
+    formula with the inputs' terms put in, or its `adjoint` formula with `grad` the upstream
+    (where's `where(c, grad, 0)`: the cut branch gets no product at all)."""
+    node = graph.nodes[node_id]
+    if partial_of(OPS[node.op], index).adjoint is None:
+        return terms.mul(upstream, _partial(terms, graph, forward, node_id, index))
+    return _partial(terms, graph, forward, node_id, index, upstream)
+
+
+def _partial(
+    terms: Terms, graph: Graph, forward: list[int], node_id: int, index: int, upstream: int | None = None
+) -> int:
+    """∂node/∂(its input `index`) as a term: the op's formula with the inputs' terms put in (or,
+    given the `upstream` term, the partial's adjoint formula with it as `grad`)."""
     node = graph.nodes[node_id]
     op = OPS[node.op]
     slots: dict[str, int] = {}
     mapping: dict[str, Expr] = {}
     pairs = [*zip(op.params, (forward[i] for i in node.inputs), strict=True), ("out", forward[node_id])]
+    if upstream is not None:
+        pairs.append(("grad", upstream))
     for param, term in pairs:
         value = terms.value(term)
         if value is not None:  # a literal, so that `simplify` folds `2*a^(2-1)` to `2*a`
@@ -124,7 +141,11 @@ def _partial(terms: Terms, graph: Graph, forward: list[int], node_id: int, index
             slot = f"#{term}"  # not a name anything can spell: it never meets a real one
             mapping[param], slots[slot] = Name(slot), term
     values = [graph.nodes[i].value for i in node.inputs]
-    template = partial_template(node.op, index, *values, **dict(node.options))
+    adjoint = partial_of(op, index).adjoint
+    if upstream is not None and adjoint is not None:
+        template = parse_template(adjoint)
+    else:
+        template = partial_template(node.op, index, *values, **dict(node.options))
     formula = simplify(substitute(template, mapping))
     return to_term(terms, formula, slots)
 
@@ -158,7 +179,7 @@ def accumulate(graph: Graph, wrt: Iterable[str], message: str = SCALAR_ONLY) -> 
         for index, input_id in enumerate(node.inputs):
             if not needs[input_id]:
                 continue
-            contribution = terms.mul(upstream, _partial(terms, graph, forward, node.id, index))
+            contribution = _contribution(terms, graph, forward, node.id, index, upstream)
             previous = adjoint[input_id]
             adjoint[input_id] = contribution if previous is None else terms.add(previous, contribution)
     roots = {}

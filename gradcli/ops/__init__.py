@@ -37,10 +37,10 @@ The rows live in one module per kind of op; a new op goes into the module of its
     arithmetic.py   the operators + - * / ^ and unary minus
     elementary.py   exp, log, sqrt, trigonometric and hyperbolic functions
     activations.py  tanh, sigmoid, relu, softplus (elementwise activations)
-    piecewise.py    abs, max/min of two, sign, step (kinks and jumps; comparisons would go here)
+    piecewise.py    abs, max/min of two, sign, step (kinks and jumps), comparisons, where
     linalg.py       @, dot, outer
     reductions.py   sum, mean, max/min over an array, norm, logsumexp, softmax
-    shapes.py       transpose, array literals, indexing, onehot
+    shapes.py       transpose, array literals, indexing (x[i, j]; x[1:3], x[[0, 2]]: slice), onehot, scatter
 
 (Losses, say, would start a module of their own.) This module assembles the table and the
 lookups the language needs: by name, by function name and arity, by infix operator.
@@ -129,6 +129,8 @@ def functions_named(name: str) -> list[Op]:
     return sorted(found, key=lambda op: op.arity)
 
 
-BINARY_OPS: dict[str, Op] = {op: OPS[op] for op in ("add", "sub", "mul", "div", "pow", "matmul")}
+BINARY_OPS: dict[str, Op] = {
+    op: OPS[op] for op in ("add", "sub", "mul", "div", "pow", "matmul", "lt", "le", "gt", "ge", "eq", "ne")
+}
 
 CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e": float(np.e), "inf": np.inf, "nan": np.nan}

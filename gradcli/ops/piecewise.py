@@ -1,5 +1,15 @@
 """Elementwise functions with a kink or a jump: abs, max and min of two, and sign and step, the
-flat pieces that derivative formulas are written with."""
+flat pieces that derivative formulas are written with; the comparisons `< <= > >= == !=` (float
+0/1) and `where(c, a, b)`.
+
+Comparisons are not differentiable, as in PyTorch, where they are not part of the graph: the
+gradient to both sides is 0, and it is *cut* there (`Partial.cut`): nothing flows into their
+operands' subgraphs, so `(sqrt(x) > 0) * 1` at x = -1 has gradient 0, not 0 * nan (PyTorch 2.13
+gives x.grad = None for it, i.e. 0). `where(c, a, b)` sends the gradient into the branch it chose
+only: the other branch is cut at those elements, so `where(x > 0, sqrt(x), 0)` at x = -1 has
+gradient 0 where torch.where gives nan (the contract: masked, never multiplied). Nothing flows
+into the condition.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +40,75 @@ def _min_local(a: Array, b: Array, out: Array) -> Array:
 
 def _tie(a: Array, b: Array) -> Array:
     return np.asarray(a == b)
+
+
+def _comparison(ufunc: np.ufunc):
+    def compare(a: Array, b: Array) -> Array:
+        result = ufunc(a, b)
+        return np.float64(result) if np.ndim(result) == 0 else result.astype(np.float64)
+
+    return compare
+
+
+def _everywhere(*_: Array, **_options: object) -> Array:
+    return np.True_
+
+
+# Not differentiable: 0 to both sides, and the operands' subgraphs get no gradient at all (cut).
+_COMPARED = Partial("0", zero, masked=True, cut=_everywhere)
+
+_COMPARISON_ROWS = [
+    Op(name, ("a", "b"), _comparison(ufunc), (_COMPARED, _COMPARED), symbol, infix=True)
+    for name, ufunc, symbol in (
+        ("lt", np.less, "<"),
+        ("le", np.less_equal, "<="),
+        ("gt", np.greater, ">"),
+        ("ge", np.greater_equal, ">="),
+        ("eq", np.equal, "=="),
+        ("ne", np.not_equal, "!="),
+    )
+]
+
+
+def _where(c: Array, a: Array, b: Array) -> Array:
+    # A condition is true where it is not 0 (nan included, as bool(nan) in PyTorch and numpy).
+    result = np.where(np.asarray(c) != 0, a, b)
+    return np.float64(result) if result.ndim == 0 else result.astype(np.float64, copy=False)
+
+
+def _chosen(c: Array, *_: Array) -> Array:
+    return np.asarray(np.asarray(c) != 0, dtype=np.float64)
+
+
+def _other(c: Array, *_: Array) -> Array:
+    return np.asarray(np.asarray(c) == 0, dtype=np.float64)
+
+
+_WHERE = Op(
+    "where",
+    ("c", "a", "b"),
+    _where,
+    (
+        Partial("0", zero, masked=True, cut=_everywhere),
+        Partial(
+            "c != 0",
+            _chosen,
+            masked=True,
+            cut=lambda c, *_: np.asarray(c) == 0,
+            adjoint="where(c, grad, 0)",
+        ),
+        Partial(
+            "c == 0",
+            _other,
+            masked=True,
+            cut=lambda c, *_: np.asarray(c) != 0,
+            adjoint="where(c, 0, grad)",
+        ),
+    ),
+    "where",
+    # Its arity (3) is outside the generic tests' shape candidates: tests/test_lang_conditions.py.
+    generic_test=False,
+)
 
 
 # A tie at inf is a tie (0.5 each). Off a tie the losing side gets 0 even from an inf or nan
@@ -93,3 +172,4 @@ ROWS = [
         domain=(0.2, 3.0),
     ),
 ]
+ROWS += [*_COMPARISON_ROWS, _WHERE]

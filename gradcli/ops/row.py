@@ -50,6 +50,10 @@ class Partial:
     # at x = -1 has gradient 0). `where` cuts the branch it did not choose; comparisons cut both
     # sides, as PyTorch's comparisons are not part of the graph.
     cut: Rule | None = None
+    # The contribution as a formula over the parameters and `grad`, for symbolic differentiation
+    # (diff, hessian), where "grad times the local formula" would multiply by a cut-off branch:
+    # where's `where(c, grad, 0)`, which diff then carries down the branch.
+    adjoint: str | None = None
 
     def formula_text(self, *inputs: Array, **options: object) -> str:
         return self.formula if isinstance(self.formula, str) else self.formula(*inputs, **options)

@@ -137,8 +137,52 @@ def _ends_early(source: str, error: UnexpectedInput) -> GradcliError:
     )
 
 
+_STRING_HINT = 'a string in double quotes is an option\'s value: gelu(x, approximate="tanh")'
+
+
+def _new_forms(source: str, error: UnexpectedToken, span: Span) -> GradcliError | None:
+    """Chained comparisons, a string where an expression is due, `=<` for `<=`."""
+    token = error.token
+    if token.type in _COMPARISONS:
+        state = getattr(getattr(error, "interactive_parser", None), "parser_state", None)
+        stack = state.value_stack if state is not None else []
+        if any(isinstance(v, Token) and v.type in _COMPARISONS for v in stack):
+            return GradcliError(
+                f"comparisons do not chain: a second {str(token)!r} after a comparison",
+                span=span,
+                source=source,
+                hint="write (a < b) * (b < c) for both at once, or add parentheses: (a < b) < c",
+            )
+        if token.type in ("LT", "GT") and source[: token.start_pos].rstrip().endswith("="):
+            return GradcliError(
+                f"unexpected {str(token)!r} after '='",
+                span=span,
+                source=source,
+                hint=f"the comparison is written {token!s}= (the sign first), and == is equality",
+            )
+    if token.type == "STRING":
+        return GradcliError(
+            "a string literal is only an option's value", span=span, source=source, hint=_STRING_HINT
+        )
+    return None
+
+
 def _unexpected_character(source: str, offset: int) -> GradcliError:
     char = source[offset]
+    if char == '"':  # a string without its closing quote on the line
+        return GradcliError(
+            "this string is not closed",
+            span=span_at(source, offset),
+            source=source,
+            hint='end it with a " on the same line (a string is an option\'s value: approximate="tanh")',
+        )
+    if char == "!":
+        return GradcliError(
+            "unexpected character '!'",
+            span=span_at(source, offset),
+            source=source,
+            hint="'!=' means not equal; there is no '!' on its own",
+        )
     digit = unicodedata.decimal(char, None)
     if digit is not None:  # '１' (full-width), '١' (Arabic-Indic): float() would read them
         return GradcliError(
@@ -151,7 +195,7 @@ def _unexpected_character(source: str, offset: int) -> GradcliError:
     hint = (
         f"type {ascii_form!r} instead of {char!r}"
         if ascii_form
-        else "names are letters, digits and '_'; operators are + - * / @ ^ **"
+        else "names are letters, digits and '_'; operators are + - * / @ ^ ** and < <= > >= == !="
     )
     if not char.isprintable():  # invisible (a zero-width space, a byte-order mark): name it
         return GradcliError(
@@ -175,6 +219,9 @@ def _unexpected_token(source: str, error: UnexpectedToken) -> GradcliError:
     missing = _missing_operator(source, token, span)
     if missing is not None:
         return missing
+    special = _new_forms(source, error, span)
+    if special is not None:
+        return special
     if token.type == "EQUALS":
         return GradcliError(
             "unexpected '='",
