@@ -194,6 +194,10 @@ def test_printed_formulas_with_options_equal_the_rules(case):
 
 STEPS = [
     ("sum(x, axis=1)", "expand_dims(grad, axis=1)"),
+    ("mean(x, axis=0, keepdims=1)", "grad/2"),
+    ("min(x, axis=[0, 1])", "minmask(x, axis=[0, 1])"),
+    ("norm(x, axis=1)", "x/expand_dims(out, axis=1)"),
+    ("reshape(x, shape=[3, 2])", "reshape(grad, shape=[2, 3])"),
     ("max(x, axis=-1)", "maxmask(x, axis=-1)"),
     ("var(x, axis=0, ddof=1)", "mean(x, axis=0, keepdims=1)"),
     ("std(x)", "mean(x)"),

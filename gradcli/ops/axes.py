@@ -11,8 +11,10 @@ number reduces. `axis_problem` gives the message for an axis a call cannot take.
 Option values come from the language as plain Python (the interface of the keyword options):
 `axis` is None, a whole number or a tuple of them (`axis=[0, 2]`), `keepdims` a bool (0 or 1).
 
-`expand_dims` and `reshape` (numpy's, with `shape=` as a keyword) are rows here because the
-printed partials of the axis reductions are written with them.
+`expand_dims` and `reshape` (numpy's, with `shape=` as a keyword or by position) are rows here
+because the printed partials of the axis reductions are written with them. numpy demands their
+option; here `axis` defaults to 0 and `shape` to [-1] (flatten), as every row's rules must be
+callable without options (the table's generic tests call them so).
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ def own_axes(grad: Array, out: Array, axes: Iterable[int]) -> tuple[int, ...]:
 
 
 def is_default(axis: object, keepdims: object = False) -> bool:
-    """The call reduces every element to one number (today's reductions): axis and keepdims left out."""
+    """The call reduces every element to one number, as before options: axis and keepdims left out."""
     return axis is None and not keepdims
 
 

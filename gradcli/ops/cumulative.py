@@ -79,23 +79,25 @@ def _cumprod_vjp(x: Array, out: Array, grad: Array, axis: object = None) -> Arra
 
 
 def _reverse_sum_text(g: str, x: Array, axis: object) -> str:
-    """The reversed cumulative sum of g along the axis, in gradcli's language, in x's shape."""
-    if axis is None:
-        if np.ndim(x) == 0:
-            return None  # type: ignore[return-value]
-        text = f"sum({g}) - cumsum({g}) + {g}"
-        return text if np.ndim(x) == 1 else f"reshape({text}, shape={shape_text(np.shape(x))})"
-    a = axis_text(axis)
-    return f"sum({g}, axis={a}, keepdims=1) - cumsum({g}, axis={a}) + {g}"
+    """The reversed cumulative sum of g along the axis, in gradcli's language, in x's shape
+    (for a number x, whose cumsum has one element: the sum of g)."""
+    if axis is not None:
+        a = axis_text(axis)
+        return f"sum({g}, axis={a}, keepdims=1) - cumsum({g}, axis={a}) + {g}"
+    if np.ndim(x) == 0:
+        return f"sum({g})"
+    text = f"sum({g}) - cumsum({g}) + {g}"
+    return text if np.ndim(x) == 1 else f"reshape({text}, shape={shape_text(np.shape(x))})"
 
 
 def _cumsum_formula(x: Array, axis: object = None) -> str:
-    return _reverse_sum_text("grad", x, axis) or "sum(grad)"
+    return _reverse_sum_text("grad", x, axis)
 
 
 def _cumprod_formula(x: Array, axis: object = None) -> str:
-    text = _reverse_sum_text("grad * out", x, axis)
-    return "sum(grad)" if text is None else f"({text})/x"
+    if axis is None and np.ndim(x) == 0:
+        return "sum(grad)"  # cumprod of a number is [x]: its derivative is 1
+    return f"({_reverse_sum_text('grad * out', x, axis)})/x"
 
 
 def _has_zero(x: Array, axis: object = None) -> Array:

@@ -2,12 +2,12 @@
 axes (numpy's `axis=` and `keepdims=`), and maxmask/minmask, the tie masks that the derivatives of
 max and min are written with.
 
-Over all the elements (no options given), a reduction's output is one number: its upstream
-gradient broadcasts, and its partial is an elementwise local derivative (∂sum(x)/∂x = 1), as in
-the derivations before options existed. Along axes, the upstream gradient has the output's shape
-and reaches the input with the reduced axes put back (`expand_dims(grad, axis=1)`): the partial
-is then a vector-Jacobian product, printed over `grad`. Each Partial holds both: `local` for the
-whole-array call, `vjp` for every call (see `whole_array` in axes.py for which one a node uses).
+Along axes, the upstream gradient has the output's shape and reaches the input with the reduced
+axes put back (`expand_dims(grad, axis=1)`), so the partials are vector-Jacobian products printed
+over `grad`, for every call: over all the elements too (`sum(x)`'s is `grad`, `mean(x)`'s
+`grad/6`), so that one rule and one formula cover every option. (A local derivative times a
+broadcast upstream, as these rows gave before options existed, cannot line up an upstream
+gradient of shape (2,) with an input of shape (2, 3) along axis 1.)
 
 Conventions (PyTorch 2.13, measured: tests/test_axes_torch.py): tied maxima (minima) share the
 gradient evenly, in each slice along the axes as over the whole array (torch.amax); a nan
