@@ -16,7 +16,7 @@ import numpy as np
 from .errors import GradcliError, Span, clip
 from .expr import Array, Assign, Binary, Call, Expr, Index, Name, Num, Program, Slice, Unary
 from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, OPS, Op, Options
-from .parse.calls import index_key, plain_index, resolve_call
+from .parse.calls import index_key, plain_index, resolve_call, subscript_at_fault
 
 
 @dataclass(eq=False, repr=False, slots=True)
@@ -188,6 +188,11 @@ class _Builder:
         if problem is not None:
             if op.name in ("index", "slice"):  # the index is at fault, not a shape: say which
                 hint = f"the array has shape {tuple(np.shape(args[0]))}; indices count from 0, -1 is the last"
+                # Underlined from the bracket to the index at fault: `x[0, 7`.
+                at_fault = subscript_at_fault(op, args, items, self.program.source)
+                end = _extent(at_fault) if at_fault is not None else None
+                if span is not None and end is not None:
+                    span = Span(span.line, span.column, span.start, max(span.end, end.end))
                 raise self.error(problem, span, hint)
             raise self.error(_shape_message(op, args), span, problem)
         node = self.add(op.name, inputs, value, span, options=options)
@@ -266,7 +271,7 @@ class _Builder:
                 stack.extend(reversed(item.items))
             elif kind is Index and not plain_index(item):  # ranges, integer lists: one `slice` node
                 key = index_key(item, self.program.source)
-                stack += ((OPS["slice"], 1, item.span, (), (("key", key),)), item.target)
+                stack += ((OPS["slice"], 1, item.span, item.indices, (("key", key),)), item.target)
             else:
                 assert kind is Index
                 for index in item.indices:
@@ -277,7 +282,7 @@ class _Builder:
                             _first_span(index) or item.span,
                             "write x[0] or W[1, 2]; indices count from 0, and -1 is the last",
                         )
-                stack.append((OPS["index"], 1 + len(item.indices), item.span, (), ()))
+                stack.append((OPS["index"], 1 + len(item.indices), item.span, item.indices, ()))
                 stack.extend(reversed((item.target, *item.indices)))
         (result,) = results
         return result

@@ -276,7 +276,8 @@ ROWS = [
         _scatter,
         (
             Partial(lambda g, x, key="": f"grad[{key}]" if key else "grad", vjp=_scatter_vjp),
-            Partial("0", zero, masked=True),
+            # x gives only its shape: 0, in x's shape (not g's, as `zero` would give).
+            Partial("0", lambda g, x, out, key="": np.zeros_like(x), masked=True),
         ),
         "scatter",
         check=_scatter_check,

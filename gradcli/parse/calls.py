@@ -194,7 +194,8 @@ def _part(expr: Expr | None, source: str, what: str) -> str:
     return str(number)
 
 
-def _subscript(item: Expr, source: str) -> str:
+def subscript_text(item: Expr, source: str) -> str:
+    """One subscript as a key writes it: `1:3`, `[0, 2]`, `-1`."""
     if isinstance(item, Slice):
         start = _part(item.start, source, "a range's start")
         stop = _part(item.stop, source, "a range's end")
@@ -212,4 +213,18 @@ def index_key(expr: Index, source: str) -> str:
     """The key of `x[...]` with ranges or integer lists, as gradcli writes it (`1:3`, `:, 0`,
     `[0, 2, 0]`): the `slice` op's option. Raises GradcliError for a part that is not a whole
     number written in the source."""
-    return ", ".join(_subscript(item, source) for item in expr.indices)
+    return ", ".join(subscript_text(item, source) for item in expr.indices)
+
+
+def subscript_at_fault(op: Op, args: list, subscripts: tuple[Expr, ...], source: str) -> Expr | None:
+    """The first subscript of `x[...]` that does not fit x (out of range, one too many), found by
+    checking ever longer prefixes of the subscripts with the op's own check (index or slice)."""
+    for k in range(1, len(subscripts) + 1):
+        if op.name == "index":
+            problem = op.check(args[0], *args[1 : k + 1])
+        else:
+            key = ", ".join(subscript_text(item, source) for item in subscripts[:k])
+            problem = op.check(args[0], key=key)
+        if problem is not None:
+            return subscripts[k - 1]
+    return None
