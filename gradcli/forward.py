@@ -33,6 +33,7 @@ from .errors import GradcliError
 from .graph import Graph, Node
 from .ops import ONE, OPS, Partial, partial_of
 from .ops.shapes import index_key, put, take
+from .ops.tangents import AXIS_JVPS
 
 # Forward mode costs (variable elements × graph size): above this it would run for minutes, where
 # reverse mode (the default) costs one pass for a scalar output.
@@ -219,6 +220,7 @@ _JVPS: dict[str, Callable[..., np.ndarray]] = {
     "transpose": _transpose_jvp,
     "softmax": _softmax_jvp,
     "stack": _stack_jvp,
+    **AXIS_JVPS,  # the reductions, softmax's log, cumsum/cumprod along axes (ops/tangents.py)
 }
 
 

@@ -160,7 +160,7 @@ def _kinks_hit(derivation: DerivationRecord, kinks: list[NodeRecord], estimate: 
             continue
         inputs = [derivation.nodes[i].value for i in node.inputs]
         with np.errstate(all="ignore"):
-            mask = np.asarray(op.kink(*inputs), dtype=bool)
+            mask = np.asarray(op.kink(*inputs, **dict(node.options)), dtype=bool)
         moved = np.zeros(mask.shape, dtype=bool)
         for i in node.inputs:
             before = np.asarray(derivation.nodes[i].value)

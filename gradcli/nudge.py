@@ -128,11 +128,11 @@ def _replay(nodes: list[Node], target: int, delta: np.ndarray, depends: list[boo
             if node.id == target:
                 values[node.id] = values[node.id] + delta
             elif depends[node.id]:
-                forward = OPS[node.op].forward
-                again = forward(*(nodes[i].value for i in node.inputs))
+                forward, options = OPS[node.op].forward, dict(node.options)
+                again = forward(*(nodes[i].value for i in node.inputs), **options)
                 if not np.array_equal(again, node.value, equal_nan=True):
                     raise GradcliError(f"cannot nudge through {node.name} ({node.op}): it does not recompute")
-                values[node.id] = np.asarray(forward(*(values[i] for i in node.inputs)))
+                values[node.id] = np.asarray(forward(*(values[i] for i in node.inputs), **options))
     return values
 
 

@@ -36,13 +36,23 @@ The rows live in one module per kind of op; a new op goes into the module of its
 
     arithmetic.py   the operators + - * / ^ and unary minus
     elementary.py   exp, log, sqrt, trigonometric and hyperbolic functions
-    activations.py  tanh, sigmoid, relu, softplus (elementwise activations)
+    logexp.py       log2 log10 log1p expm1 exp2 logaddexp
+    erf.py          erf, erfc (Cody's rational approximations: numpy has none)
+    special.py      asinh acosh atanh atan2 hypot
+    activations.py  tanh, sigmoid, relu, softplus, leaky_relu, elu, selu, silu, gelu, mish, ...
+    hard.py         hardtanh relu6 hardsigmoid hardswish (piecewise-linear activations)
+    rounding.py     floor ceil round trunc mod clip
     piecewise.py    abs, max/min of two, sign, step (kinks and jumps), comparisons, where
     linalg.py       @, dot, outer
-    reductions.py   sum, mean, max/min over an array, norm, logsumexp, softmax
+    reductions.py   sum, mean, prod, max/min over an array or along axes, norm, logsumexp
+    softmax.py      softmax, log_softmax (over all elements or along an axis)
+    statistics.py   var, std (ddof=)
+    cumulative.py   cumsum, cumprod
+    axes.py         the axis= / keepdims= helpers the reductions share; expand_dims, reshape
+    tangents.py     forward-mode products of the axis-aware ops (forward.py reads them)
     shapes.py       transpose, array literals, indexing (x[i, j]; x[1:3], x[[0, 2]]: slice), onehot, scatter
 
-(Losses, say, would start a module of their own.) This module assembles the table and the
+Losses start a module of their own. This module assembles the table and the
 lookups the language needs: by name, by function name and arity, by infix operator.
 """
 
@@ -53,6 +63,8 @@ import numpy as np
 from . import (
     activations,
     arithmetic,
+    axes,
+    cumulative,
     elementary,
     erf,
     hard,
@@ -62,7 +74,9 @@ from . import (
     reductions,
     rounding,
     shapes,
+    softmax,
     special,
+    statistics,
 )
 from .row import ONE, Array, Formula, Op, Options, Partial, Rule, partial_of
 
@@ -91,6 +105,10 @@ _ROWS: list[Op] = [
     *piecewise.ROWS,
     *linalg.ROWS,
     *reductions.ROWS,
+    *softmax.ROWS,
+    *statistics.ROWS,
+    *cumulative.ROWS,
+    *axes.ROWS,
     *shapes.ROWS,
     *logexp.ROWS,
     *erf.ROWS,

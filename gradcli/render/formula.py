@@ -156,7 +156,7 @@ def to_latex(expr: Expr) -> str:
             return rf"\sqrt{{{args}}}"
         if expr.func == "abs":
             return rf"\left|{args}\right|"
-        name = _LATEX_FUNCTIONS.get(expr.func, r"\operatorname{" + expr.func + "}")
+        name = _LATEX_FUNCTIONS.get(expr.func, r"\operatorname{" + expr.func.replace("_", r"\_") + "}")
         return rf"{name}\left({args}\right)"
     if isinstance(expr, Array):
         return r"\left[" + ", ".join(to_latex(a) for a in expr.items) + r"\right]"
