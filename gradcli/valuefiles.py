@@ -35,34 +35,28 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # --- opening files ---
 
 
-def _opened(path: str, label: str) -> tuple[BinaryIO, int]:
-    """The file, opened for reading, and its size; only regular files (a folder, a device or a
-    pipe that never ends is refused)."""
-    try:
-        file = open(os.path.expanduser(path), "rb")  # noqa: SIM115  (closed by the caller)
-    except FileNotFoundError:
-        raise GradcliError(
-            f"no such file: {label}", hint="a path is relative to the current folder"
-        ) from None
-    except IsADirectoryError:
-        raise GradcliError(f"{label} is a folder, not a file") from None
-    except OSError as error:
-        raise GradcliError(f"cannot read {label}: {error.strerror or error}") from None
-    stat = os.fstat(file.fileno())
-    if not _is_regular(stat.st_mode):
-        file.close()
-        raise GradcliError(f"{label} is not a regular file", hint="save the values to a file first")
-    return file, stat.st_size
-
-
-def _is_regular(mode: int) -> bool:
+def _opened(path: str) -> tuple[BinaryIO, int]:
+    """The file, opened for reading, and its size; only regular files: a folder, a device or a
+    pipe is refused (its kind is looked up before opening it, which would wait for a pipe's writer)."""
     import stat
 
-    return stat.S_ISREG(mode)
+    full = os.path.expanduser(path)
+    try:
+        if os.path.isdir(full):
+            raise GradcliError(f"{path} is a folder, not a file")
+        if not stat.S_ISREG(os.stat(full).st_mode):
+            raise GradcliError(f"{path} is not a regular file", hint="save the values to a file first")
+        file = open(full, "rb")  # noqa: SIM115  (closed by the caller)
+    except FileNotFoundError:
+        hint = "a relative path starts in the current folder"
+        raise GradcliError(f"no such file: {path}", hint=hint) from None
+    except OSError as error:
+        raise GradcliError(f"cannot read {path}: {error.strerror or error}") from None
+    return file, os.fstat(file.fileno()).st_size
 
 
 def _text(path: str, label: str) -> str:
-    file, size = _opened(path, label)
+    file, size = _opened(path)
     with file:
         if size > MAX_TEXT_BYTES:
             raise GradcliError(
@@ -145,7 +139,7 @@ def _npz(path: str, label: str, pick: Callable[[list[str]], list[str]]) -> dict[
     """The arrays of a .npz file that `pick` chooses from the names it holds, by name."""
     import zipfile
 
-    file, _ = _opened(path, label)
+    file, _ = _opened(path)
     with file:
         try:
             archive = zipfile.ZipFile(file)
@@ -237,8 +231,9 @@ def read_value(spec: str, name: str) -> np.ndarray:
     """The value of `--at NAME=@spec`: `w.npy`, `p.npz` or `p.npz:ARRAY`, `w.json` (a number or
     nested lists; an object's entry by `:KEY`), `w.csv`. `~` is expanded; a relative path starts
     in the current folder. Without `:KEY`, a .npz or JSON object gives the entry named `name`, or
-    its only one. Raises GradcliError, naming the file."""
+    its only one. Raises GradcliError, naming the file (by its name alone, inside it)."""
     path, key = split_spec(spec)
+    label = os.path.basename(path) or path
     kind = kind_of(path, path)
     if key is not None and kind not in (".npz", ".json"):
         raise GradcliError(
@@ -246,28 +241,29 @@ def read_value(spec: str, name: str) -> np.ndarray:
             hint=f"write @{path}",
         )
     if kind == ".npy":
-        file, _ = _opened(path, path)
+        file, _ = _opened(path)
         with file:
-            return _npy(file, path)
+            return _npy(file, label)
     if kind == ".csv":
-        return csv_array(_text(path, path), path)
+        return csv_array(_text(path, label), label)
     if kind == ".npz":
-        arrays = _npz(path, path, lambda names: [_pick(names, key, name, path, "array")])
+        arrays = _npz(path, label, lambda names: [_pick(names, key, name, path, "array")])
         return next(iter(arrays.values()))
-    document = _json_document(path, path)
+    document = _json_document(path, label)
     if type(document) is dict:
         chosen = _pick(list(document), key, name, path, "entry")
-        return _json_value(document[chosen], f"{path}:{chosen}")
+        return _json_value(document[chosen], f"{label}:{chosen}")
     if key is not None:
         raise GradcliError(
             f"{path} holds one value, not a JSON object: ':{key}' picks nothing", hint=f"write @{path}"
         )
-    return _json_value(document, path)
+    return _json_value(document, label)
 
 
 def read_values(path: str) -> dict[str, np.ndarray]:
     """The values of `--at-file path`: a JSON object of names and values, or every array of a
     .npz by its name. Raises GradcliError for a name that cannot be a variable's."""
+    label = os.path.basename(path) or path
     kind = kind_of(path, path)
     if kind in (".npy", ".csv"):
         raise GradcliError(
@@ -275,15 +271,15 @@ def read_values(path: str) -> dict[str, np.ndarray]:
             hint=f"name it with --at NAME=@{path}",
         )
     if kind == ".npz":
-        return _npz(path, path, lambda names: _variable_names(names, path))
-    document = _json_document(path, path)
+        return _npz(path, label, lambda names: _variable_names(names, path))
+    document = _json_document(path, label)
     if type(document) is not dict:
         raise GradcliError(
             f"{path} is not a JSON object of names and values",
             hint='write {"W": [[1, 2], [3, 4]], "b": 0.5}, or give one value with --at NAME=@' + path,
         )
     names = _variable_names(list(document), path)
-    return {name: _json_value(document[name], f"{path}:{name}") for name in names}
+    return {name: _json_value(document[name], f"{label}:{name}") for name in names}
 
 
 def _variable_names(names: list[str], path: str) -> list[str]:
