@@ -132,7 +132,7 @@ def _npy(file: BinaryIO, label: str) -> np.ndarray:
         array = fmt.read_array(file, allow_pickle=False)
     except (ValueError, EOFError, OSError) as error:
         raise GradcliError(f"{label} is damaged or cut short ({error})") from None
-    return np.array(array, dtype=np.float64, order="C")  # a copy: independent of the file
+    return np.asarray(array, dtype=np.float64, order="C")  # 0-d stays 0-d (ascontiguousarray makes it 1-d)
 
 
 def _npz(path: str, label: str, pick: Callable[[list[str]], list[str]]) -> dict[str, np.ndarray]:
