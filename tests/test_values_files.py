@@ -376,3 +376,23 @@ def test_read_values_leaves_out_file_values_the_program_does_not_read(tmp_path):
     assert sorted(read_values([], [str(tmp_path / "p.npz")])) == ["unused", "w"]
     with pytest.raises(GradcliError, match="'w' is given twice"):
         read_values(["w=1"], [str(tmp_path / "p.npz")])
+
+
+def test_points_with_fixed_values_from_at_file(tmp_path):
+    np.savez(tmp_path / "p.npz", w=np.array([1.0, -2.0, 0.5]), unused=np.zeros(2))
+    (tmp_path / "p.jsonl").write_text('{"x": [1, 2, 3]}\n{"x": [0, 1, 0]}\n')
+    args = ["eval", "dot(w, x)", "--at-file", str(tmp_path / "p.npz"), "--points", str(tmp_path / "p.jsonl")]
+    result = run_cli(*args)
+    assert result.code == 0, result.err
+    assert [json.loads(line)["value"] for line in result.out.splitlines()] == [-1.5, -2.0]
+
+
+def test_descend_data_and_params_from_files(tmp_path):
+    np.save(tmp_path / "x.npy", np.array([1.0, 2.0, 3.0]))
+    np.save(tmp_path / "y.npy", np.array([2.0, 4.0, 6.0]))
+    data = f"x=@{tmp_path / 'x.npy'},y=@{tmp_path / 'y.npy'}"
+    result = run_cli(
+        "descend", "(w*x - y)^2", "--data", data, "--params", "w=0", "--epochs", "60", "--lr", "0.05"
+    )
+    assert result.code == 0, result.err
+    assert "w = 2" in result.out
