@@ -162,7 +162,8 @@ def test_descend_data_whose_arrays_differ_in_shape_is_exit_2(tmp_path):
     path = _points(tmp_path, [{"x": [1, 2], "y": 5}, {"x": [0, 1, 3], "y": 2}])
     result = run_cli("descend", "(sum(w*x) - y)^2", "--data", str(path), "--params", "w=0", "--epochs", "2")
     assert result.code == 2, result.err
-    assert "different shapes at different points: (2,) and (3,)" in result.err
+    # descend stacks the samples, so the sample of another shape is a bad row, named by its line
+    assert "line 2 of p.jsonl: x has shape (3,) here, (2,) on line 1" in result.err
 
 
 def test_descend_learns_from_array_fields(tmp_path):
