@@ -9,8 +9,9 @@ The gradient of an array is the standard rule: the einsum of the upstream gradie
 arrays, whose output is that array's subscripts, `einsum("ik,jk->ij", grad, b)` for a of
 `"ij,jk->ik"`. Two cases need more, both written in the formula language too: a letter summed
 over in that array alone (`"ij->i"`: the gradient is the same along j) is supplied by a ones
-array of x's shape, `a^0` (1 even at inf and nan), as one more operand; a repeated letter puts
-the gradient back on the diagonal with `scatter(..., key="[0, 1, 2], [0, 1, 2]")`.
+array of its shape, `pow(a, 0)`, as one more operand (1 even at inf and nan; not `a^0`, which a
+step's simplifier reads as the number 1); a repeated letter puts the gradient back on the
+diagonal with `scatter(..., key="[0, 1, 2], [0, 1, 2]")`.
 
 Limits, each with its own message: one to three arrays (the formulas name the arrays by the row's
 parameters a, b, c), no ellipsis `...`, at most one repeated letter per array, and a letter's
@@ -213,7 +214,7 @@ def _formula(k: int) -> Callable[..., str]:
         subs, names = [spec.output, *(spec.inputs[j] for j in others)], ["grad", *(PARAMS[j] for j in others)]
         if set(term) - set(spec.output).union(*(spec.inputs[j] for j in others)):
             subs.append(term)  # ones in x's shape: they supply the letters summed in x alone
-            names.append(f"{PARAMS[k]}^0")
+            names.append(f"pow({PARAMS[k]}, 0)")
         text = f'einsum("{",".join(subs)}->{_gradient_letters(term)}", {", ".join(names)})'
         c = _repeated(term)
         if c is None:

@@ -6,7 +6,8 @@ Their gradients select: an element the op did not take gets 0, even from an inf 
 gradient, as in PyTorch (its trace, diag and triu backward fill zeros and copy the gradient in).
 trace's local derivative is the identity pattern, 1 on the diagonal (masked: 0 elsewhere
 whatever the upstream gradient); the others give vector-Jacobian products: `diag(grad)`,
-`triu(grad)`. Formulas write a matrix of ones in x's shape as `x^0` (1 even at inf and nan).
+`triu(grad)`. Formulas write a matrix of ones in x's shape as `pow(x, 0)` (1 even at inf and
+nan; the step formulas' simplifier would read `x^0` as the number 1, which has no shape).
 
 `JVPS` holds their Jacobian-vector products for forward mode (see reshaping.py).
 """
@@ -118,9 +119,9 @@ def _identity(x: Array, out: Array, offset: object = 0) -> Array:
 
 def _identity_formula(x: Array, offset: object = 0) -> str:
     if _k(offset) == 0 and np.shape(x)[0] == np.shape(x)[1]:
-        return "diag(diag(x)^0)"  # the identity matrix: the diagonal's ones, made a matrix
+        return "diag(diag(pow(x, 0)))"  # the identity matrix: the diagonal's ones, made a matrix
     k = _k_text("k", offset)
-    return f"triu(tril(x^0{k}){k})"  # ones on diagonal k only
+    return f"triu(tril(pow(x, 0){k}){k})"  # ones on diagonal k only
 
 
 # --- triu and tril -------------------------------------------------------------------------------
