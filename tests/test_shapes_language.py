@@ -8,7 +8,10 @@ message, a caret)."""
 from __future__ import annotations
 
 import io
+import re
+import shlex
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -313,3 +316,14 @@ def test_bad_subscripts_are_shown_with_a_caret_under_the_letter():
     assert '    "ij,jk->il"\n             ^' in err  # under the l
     err = _bad('einsum("ij,kk->ik", a, b)', AB, "one letter, one length")
     assert '    "ij,kk->ik"\n        ^' in err  # under the first k
+
+
+def test_the_readme_example_prints_what_the_readme_shows():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Shapes: `concat`") :]
+    found = re.search(r"```sh\n(gradcli [^\n]*)\n```\n\n```\n(.*?)\n```", section, re.DOTALL)
+    assert found is not None
+    command, shown = found.groups()
+    run = run_cli(*shlex.split(command)[1:])
+    assert run.code == 0, run.err
+    assert run.out.strip() == shown.strip()
