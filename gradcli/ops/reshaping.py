@@ -5,15 +5,15 @@ are rows of axes.py; `concat` and `stack`, of a list of arrays, of joining.py.)
 
 Each gradient puts the upstream gradient back where the elements came from, so every partial is
 a vector-Jacobian product written with `grad`: reshape it (ravel, squeeze), undo the permutation
-(transpose, flip), sum the copies (repeat, tile).
-numpy leaves the options of several of these without a default; here every one has one that
-changes nothing (`repeats=1`, `reps=1`, all axes), as every row's rules must be callable
-without options.
+(transpose, flip), sum the copies (repeat, tile). numpy leaves the options of several of these
+without a default; here every one has one that changes nothing (`repeats=1`, `reps=1`, all
+axes), as every row's rules must be callable without options.
 
 `JVPS` holds their Jacobian-vector products for forward mode, written from the ops themselves
-(a tangent moves as the values do); forward.py's table does not read them yet (see the report of
-the branch that added them), and without them forward mode builds the same products, exactly,
-from the vjps.
+(a tangent moves as the values do). forward.py's `_JVPS` does not list them (nor those of
+joining.py, matrices.py, einsum.py) yet: until it does, forward mode builds the same products,
+exactly, from the vjps, except for transpose, whose product there reverses every axis whatever
+`axes` says.
 """
 
 from __future__ import annotations
