@@ -65,13 +65,17 @@ from . import (
     arithmetic,
     axes,
     cumulative,
+    einsum,
     elementary,
     erf,
     hard,
+    joining,
     linalg,
     logexp,
+    matrices,
     piecewise,
     reductions,
+    reshaping,
     rounding,
     shapes,
     softmax,
@@ -115,6 +119,10 @@ _ROWS: list[Op] = [
     *special.ROWS,
     *rounding.ROWS,
     *hard.ROWS,
+    *reshaping.ROWS,
+    *joining.ROWS,
+    *matrices.ROWS,
+    *einsum.ROWS,
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _ROWS}
