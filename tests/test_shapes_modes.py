@@ -146,10 +146,7 @@ def _agree(source: str, values: dict, *, shipped: bool = True) -> None:
 def test_reverse_forward_and_finite_differences_agree(call, seed):
     source, shapes = call
     values = _values(shapes, seed)
-    # As shipped, forward.py's transpose ignores axes=, and its fallback fails on an empty output
-    # (repeat 0 times), until the modules' jvps are wired (strict xfails below).
-    empty = 0 in np.shape(gradcli.evaluate(source, values, record_steps=False).value)
-    _agree(source, values, shipped="transpose" not in source and not empty)
+    _agree(source, values)
 
 
 @pytest.mark.parametrize(("source", "shapes"), MATRIX_CALLS, ids=[c[0] + str(c[1]) for c in MATRIX_CALLS])
@@ -157,18 +154,14 @@ def test_reverse_forward_and_finite_differences_agree_on_matrices(source, shapes
     _agree(source, _values(shapes, 7))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="forward.py's _transpose_jvp ignores axes= (ops.reshaping.JVPS reads it)"
-)
-def test_forward_mode_of_transpose_with_axes_as_shipped():
+def test_forward_mode_of_transpose_with_axes():
     x = np.arange(24.0).reshape(2, 3, 4)
     reverse = gradcli.evaluate("transpose(x, [1, 0, 2])", x=x, record_steps=False)
     shipped = gradcli.evaluate("transpose(x, [1, 0, 2])", x=x, record_steps=False, mode="forward")
     np.testing.assert_array_equal(shipped.gradient["x"], reverse.gradient["x"])
 
 
-@pytest.mark.xfail(strict=True, reason="forward.py's _jvp_from_vjp reshapes (0, -1): ValueError")
-def test_forward_mode_of_an_empty_output_as_shipped():
+def test_forward_mode_of_an_empty_output():
     result = gradcli.evaluate("repeat(x, 0)", x=np.array([1.0, 2.0]), record_steps=False, mode="forward")
     assert result.gradient["x"].shape == (0, 2)
 

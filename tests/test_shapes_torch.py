@@ -199,15 +199,7 @@ def assert_same(actual, expected) -> None:
 def _cases():
     for case in CASES:
         for mode in ("reverse", "forward", "forward-jvps"):
-            marks = ()
-            if mode == "forward" and "transpose(x, [" in case[0]:
-                marks = pytest.mark.xfail(strict=True, reason=UNWIRED)
-            yield pytest.param(*case, mode, marks=marks, id=f"{mode}:{case[0]}")
-
-
-# forward.py's jvp of transpose reverses every axis, whatever `axes` says; the jvps of the shape
-# modules (gradcli.ops.reshaping.JVPS and the others) are not in forward.py's table yet.
-UNWIRED = "forward.py's _transpose_jvp ignores axes= (ops.reshaping.JVPS has the one that reads it)"
+            yield pytest.param(*case, mode, id=f"{mode}:{case[0]}")
 
 
 @pytest.mark.parametrize(("source", "at", "value", "gradient", "mode"), list(_cases()))
