@@ -94,6 +94,11 @@ class Terms:
         """`[a, b, c]`: an array literal of terms of one shape."""
         return self._intern(("stack", *items))
 
+    def plain(self, op: str, *args: int) -> int:
+        """`a op b` (or `op(a, ...)`) exactly as written, unsimplified: a node whose simplified
+        form would lose its shape (`x * 0` is an array of zeros, not the number 0)."""
+        return self._intern((op, *args))
+
     def ones(self, a: int) -> int:
         """`a^0`: ones in a's shape (1 even where a is inf or nan), unsimplified, so that a
         gradient can be broadcast to an array's shape in gradcli's language."""

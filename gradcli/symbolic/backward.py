@@ -76,12 +76,19 @@ class _Pass:
         self.notes: dict[str, str] = {}
 
     def _forward_term(self, node: Node) -> int:
+        terms = self.terms
         if node.op == "var":
-            return self.terms.name(node.name)
+            return terms.name(node.name)
         if node.op == "const":
             by_name = node.name in CONSTANTS and float(node.value) == CONSTANTS[node.name]
-            return self.terms.name(node.name) if by_name else self.terms.num(float(node.value))
-        return node_term(self.terms, self.graph, self.forward, node)
+            return terms.name(node.name) if by_name else terms.num(float(node.value))
+        term = node_term(terms, self.graph, self.forward, node)
+        fixed = np.ndim(node.value) == 0 or not OPS[node.op].infix
+        if not fixed and self.values.shape(term) != np.shape(node.value):
+            # Simplified, `x * 0` would be the number 0: a formula reading the node's shape
+            # (maxmask(v), sum(grad * out)) needs the array, so the node is written as it is.
+            term = terms.plain(node.op, *(self.forward[i] for i in node.inputs))
+        return term
 
     def partial(self, node: Node, index: int, upstream: int | None = None) -> int:
         """∂node/∂(input `index`) as a term: the op's formula with the inputs' terms put in; with
