@@ -1,8 +1,8 @@
 """`gradcli hessian`'s outputs: the value, the gradient and the matrix, in every format.
 
 The rows and columns are the variables' elements (`x`, `W[0,1]`). Text, Markdown, LaTeX and JSON
-print the whole matrix; the Rich table shows at most `RICH_COLUMNS` columns and `RICH_ROWS`
-rows of a big one and says which formats print it all.
+print the whole matrix; the Rich table shows at most `RICH_COLUMNS` columns (fewer if the
+terminal is narrower) and `RICH_ROWS` rows of a big one and says which formats print it all.
 """
 
 from __future__ import annotations
@@ -141,9 +141,19 @@ def to_latex(result: HessianRecord, digits: int = 4, standalone: bool = False) -
     return standalone_document(body) if standalone else body
 
 
+def _fitting(header: list[str], rows: list[list[str]], width: int) -> int:
+    """How many of the table's columns (the labels' included) fit in `width` characters."""
+    used = 1  # the table's left border
+    for k in range(len(header)):
+        used += max(len(row[k]) for row in [header, *rows]) + 3  # padding and a border
+        if used > width and k > 1:
+            return k
+    return len(header)
+
+
 def print_rich(result: HessianRecord, digits: int = 4, console=None) -> None:
     """The default in a terminal: the value and the gradient as lines, the matrix as a table
-    (the first RICH_COLUMNS columns and RICH_ROWS rows of a big one)."""
+    (of a big one, the first RICH_ROWS rows and the columns that fit, RICH_COLUMNS at most)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -156,6 +166,8 @@ def print_rich(result: HessianRecord, digits: int = 4, console=None) -> None:
     for text in _gradient_lines(result, digits):
         line(text)
     header, rows = _table(result, digits, RICH_ROWS, RICH_COLUMNS)
+    shown = _fitting(header, rows, console.width)
+    header, rows = header[:shown], [row[:shown] for row in rows]
     line(_title(result))
     table = Table()
     for k, cell in enumerate(header):
@@ -165,9 +177,9 @@ def print_rich(result: HessianRecord, digits: int = 4, console=None) -> None:
     if rows:
         console.print(table)
     size = len(result.rows)
-    if size > RICH_COLUMNS or size > RICH_ROWS:
+    if len(header) - 1 < size or len(rows) < size:
         line(
-            f"showing {min(size, RICH_ROWS)} of {size} rows and {min(size, RICH_COLUMNS)} of {size} columns; "
+            f"showing {len(rows)} of {size} rows and {len(header) - 1} of {size} columns; "
             "--format text, markdown, latex or json print the whole matrix"
         )
     for warning in result.warnings:

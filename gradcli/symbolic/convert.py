@@ -38,16 +38,18 @@ def function_op(name: str, count: int) -> Op | None:
 
 
 def _call_inputs(expr: Call) -> tuple[tuple[Expr, ...], tuple[tuple[str, object], ...]]:
-    """A call's inputs and its options: a list of inputs unpacked (concat's form), leading
-    strings (einsum's subscripts) taken as the options they are."""
+    """A call's inputs and its options: leading strings (einsum's subscripts) taken as the
+    options they are, a list of inputs unpacked (concat's form)."""
     args = list(expr.args)
+    strings = []
+    while args and isinstance(args[0], Str):
+        strings.append(args.pop(0).value)  # type: ignore[union-attr]
     options = [(k.name, option_value(k.value)) for k in expr.keywords]
-    op = VARIADIC_FUNCTIONS.get(expr.func)
-    if op is not None and op.leading:
-        while args and isinstance(args[0], Str) and len(options) < len(op.leading):
-            options.append((op.leading[len(options)], args.pop(0).value))  # type: ignore[union-attr]
-    if op is not None and op.sequence and len(args) == 1 and isinstance(args[0], Array):
-        args = list(args[0].items)
+    op = function_op(expr.func, len(args))
+    if op is not None:
+        options = [*zip(op.leading, strings, strict=False), *options]
+        if op.sequence and len(args) == 1 and isinstance(args[0], Array):
+            args = list(args[0].items)
     return tuple(args), tuple(options)
 
 
@@ -85,7 +87,7 @@ def _call(function: str, args: tuple[Expr, ...], options: tuple) -> Call:
     op = function_op(function, len(args))
     given = dict(options)
     first: list[Expr] = []
-    if op is not None and op.variadic:
+    if op is not None:
         first = [Str(str(given.pop(name))) for name in op.leading if name in given]
         if op.sequence:
             args = (Array(args),)
