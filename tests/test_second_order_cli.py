@@ -5,7 +5,9 @@ list of inputs or a string before them (the forms concat and einsum need)."""
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -219,3 +221,17 @@ def test_a_formula_that_disagrees_with_its_rule_is_refused_naming_the_op(rows):
     assert "cannot write the derivative of wrong: its formula `sin(x)` does not give what its rule" in run.err
     assert "sum(wrong(x))" in run.err and "^" in run.err
     assert run_cli("diff", "sum(wrong(x))", "--at", "x=[0.5,1]").code == 2
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'gradcli diff "sum(tanh(W @ x + b))" --at W=[[1,2],[3,4]],x=[1,1],b=[0,1]',
+        'gradcli hessian "sum(tanh(W @ x))" --at W=[[0.1,0.2],[0.3,-0.4]],x=[1,-1] --wrt W --format text',
+    ],
+)
+def test_the_readmes_array_examples_are_what_gradcli_prints(command):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    shown = readme.split(f"```sh\n{command}\n```\n\n```\n", 1)[1].split("```", 1)[0]
+    run = run_cli(*shlex.split(command)[1:])
+    assert run.code == 0 and run.out.endswith(shown)
