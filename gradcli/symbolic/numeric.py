@@ -68,6 +68,8 @@ class TermValues:
             return np.float64(key[1])
         if kind == "name":
             found = self.names.get(key[1])
+            if found is None and key[1] not in CONSTANTS:
+                raise Unwritable(f"a name with no value: {key[1]}")
             return np.float64(CONSTANTS[key[1]]) if found is None else found
         if kind == "expr":
             raise Unwritable(f"an expression it cannot evaluate: {key[1]!r}")
@@ -175,7 +177,10 @@ def check_step(
     op = OPS[node.op]
     shape = np.shape(graph.nodes[node.inputs[index]].value)
     ref = rule_contribution(graph, node, index, upstream)
-    got = np.broadcast_to(got, shape)
+    try:
+        got = np.broadcast_to(got, shape)
+    except ValueError:
+        raise Unwritable(f"its formula gives shape {np.shape(got)} for an input of shape {shape}") from None
     both = np.isfinite(ref) & np.isfinite(got)
     scale = float(np.max(np.abs(ref[both]), initial=0.0)) + float(np.max(np.abs(got[both]), initial=0.0))
     with np.errstate(invalid="ignore"):  # inf - inf where the two are not both finite
