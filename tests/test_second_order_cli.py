@@ -114,6 +114,20 @@ def test_a_big_hessian_under_the_guard_is_served():
     np.testing.assert_array_equal(run.json()["hessian"], 2 * np.eye(50))
 
 
+def test_an_empty_array_has_an_empty_hessian():
+    data = run_cli("hessian", "sum(x^2)", "--at", "x=[]", "--json").json()
+    assert data["hessian"] == [] and data["elements"] == [] and data["shapes"] == {"x": [0]}
+    for fmt in ("text", "markdown", "latex", "rich"):
+        assert run_cli("hessian", "sum(x^2)", "--at", "x=[]", "-F", fmt).code == 0
+
+
+def test_an_element_of_three_indices_gives_its_gradient_back_as_a_slice_does():
+    at = "x=[[[1,2],[3,4]]]"
+    assert run_cli("diff", "x[0,1,0]^2", "--at", at).out == 'scatter(2 * x[0, 1, 0], x, key="0, 1, 0")\n'
+    data = run_cli("hessian", "x[0,1,0]^2 * x[0,0,1]", "--at", at, "--json").json()
+    assert data["hessian"] == [[0, 0, 0, 0], [0, 0, 6, 0], [0, 6, 4, 0], [0, 0, 0, 0]]
+
+
 # --- diff --at --------------------------------------------------------------------------------
 
 

@@ -34,15 +34,15 @@ class HessianRecord:
     matrix: np.ndarray  # matrix[i, j] = ∂²output/∂element_i∂element_j (the elements: `labels`)
     derivatives: dict[str, DerivativeProgram]  # variable -> the program for ∂output/∂variable, differentiated
     warnings: list[str] = field(default_factory=list)
-    # The rows and columns: each variable's elements in C order (`x`, `W[0,1]`); for numbers
-    # alone, the variables themselves.
-    labels: tuple[str, ...] = ()
+    # The rows and columns: each variable's elements in C order (`x`, `W[0,1]`; none for an
+    # empty array); None: the variables themselves, one number each.
+    labels: tuple[str, ...] | None = None
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def rows(self) -> tuple[str, ...]:
         """The label of each row and column of `matrix`."""
-        return self.labels or self.variables
+        return self.variables if self.labels is None else self.labels
 
     @property
     def arrays(self) -> bool:

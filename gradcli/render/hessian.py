@@ -87,7 +87,7 @@ def to_text(result: HessianRecord, digits: int = 4) -> str:
             cells = (cell.rjust(width) for cell, width in zip(row, widths, strict=True))
             lines.append(("  " + "  ".join(cells)).rstrip())
     else:
-        lines.append("  (no variables)")
+        lines.append("  (no elements)" if result.variables else "  (no variables)")
     lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines) + "\n"
 

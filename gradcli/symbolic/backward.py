@@ -90,6 +90,10 @@ class _Pass:
             term = terms.plain(node.op, *(self.forward[i] for i in node.inputs))
         return term
 
+    def index_key(self, node: Node) -> tuple[tuple[str, object], ...]:
+        """An index node's subscripts as a slice's key option: (("key", "0, 1, 0"),)."""
+        return (("key", ", ".join(str(int(self.graph.nodes[i].value)) for i in node.inputs[1:])),)
+
     def partial(self, node: Node, index: int, upstream: int | None = None) -> int:
         """∂node/∂(input `index`) as a term: the op's formula with the inputs' terms put in; with
         `upstream`, the formula over `grad` (a vjp's, or the partial's adjoint formula)."""
@@ -121,7 +125,10 @@ class _Pass:
         the op's rule when asked to."""
         terms, values = self.terms, self.values
         rule = partial_of(OPS[node.op], index)
-        if rule.vjp is not None:
+        if node.op == "index" and len(node.inputs) > 3:
+            # onehot takes one or two positions: x[i, j, k] gives its gradient back as a slice does.
+            c = terms.call("scatter", (upstream, self.forward[node.inputs[0]]), self.index_key(node))
+        elif rule.vjp is not None:
             c = self.partial(node, index, exact(terms, values, upstream, self.forward[node.id]))
         elif rule.adjoint is not None:
             c = self.partial(node, index, upstream)
