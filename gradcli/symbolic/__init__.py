@@ -111,13 +111,13 @@ def differentiate(
             hint="reduce it to one number, e.g. sum(...) or mean(...), or take one element with [i]",
         )
     wrt_names = check_wrt(graph.variables, wrt)
-    nodes = graph.nodes
     acc = accumulate(graph, wrt_names, check=variables is not None)
     warnings += [
         f"the output does not depend on {name!r}: its derivative is 0"
         for name in wrt_names
         if acc.adjoint[graph.variables[name]] is None
     ]
+    shapes = {name: np.shape(graph.nodes[i].value) for name, i in graph.variables.items()}
     return record(
         source=graph.source,
         output=graph.nodes[graph.output].name,
@@ -125,9 +125,7 @@ def differentiate(
         combined=write_program(acc, wrt_names, names.all),
         programs={name: write_program(acc, (name,), names.all) for name in wrt_names},
         warnings=warnings + acc.warnings,
-        shapes={}
-        if variables is None
-        else {n: np.shape(graph.nodes[i].value) for n, i in graph.variables.items()},
+        shapes={} if variables is None else shapes,
     )
 
 
