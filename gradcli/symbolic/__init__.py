@@ -23,7 +23,7 @@ import numpy as np
 from ..binding import as_array, check_values, check_wrt
 from ..errors import GradcliError
 from ..expr import Array, Assign, Binary, Call, Index, Program
-from ..graph import build_graph, call_op, program_names, walk
+from ..graph import Graph, build_graph, call_op, program_names, walk
 from ..ops import BINARY_OPS, CONSTANTS
 from ..parse import parse_program
 from ..records.symbolic import DerivativesRecord
@@ -67,6 +67,17 @@ def _bound(program: Program, at: Mapping[str, object], warnings: list[str]) -> d
     return values
 
 
+def _check_output(graph: Graph) -> None:
+    output = graph.nodes[graph.output]
+    if np.size(output.value) != 1:
+        raise GradcliError(
+            f"diff writes the derivatives of one number, but the output has shape {np.shape(output.value)}",
+            span=output.span,
+            source=graph.source,
+            hint="reduce it to one number, e.g. sum(...) or mean(...), or take one element with [i]",
+        )
+
+
 def differentiate(
     source: str | Program,
     wrt: Iterable[str] | None = None,
@@ -102,14 +113,7 @@ def differentiate(
             "nothing to differentiate: the program has no variables",
             hint='a derivative needs a variable, as in diff "x^2"; pi, e, inf and nan are constants',
         )
-    output = graph.nodes[graph.output]
-    if np.size(output.value) != 1:
-        raise GradcliError(
-            f"diff writes the derivatives of one number, but the output has shape {np.shape(output.value)}",
-            span=output.span,
-            source=graph.source,
-            hint="reduce it to one number, e.g. sum(...) or mean(...), or take one element with [i]",
-        )
+    _check_output(graph)
     wrt_names = check_wrt(graph.variables, wrt)
     acc = accumulate(graph, wrt_names, check=variables is not None)
     warnings += [
