@@ -280,19 +280,31 @@ def parse(source: str) -> Program:
 # --- symbolic derivatives and the Hessian ---
 
 
-def diff(source: str | Program, /, wrt: Iterable[str] | None = None) -> Derivatives:
+def diff(
+    source: str | Program,
+    /,
+    wrt: Iterable[str] | None = None,
+    *,
+    at: Mapping[str, object] | None = None,
+    **values: object,
+) -> Derivatives:
     """The derivative of `source`'s output with respect to each variable in `wrt`, symbolically.
 
     The backward pass run on formulas instead of numbers (the rules `evaluate` uses), then
-    simplified; a subexpression used more than once is named once. Every free name except the
-    constants `pi` and `e` is a scalar variable; `wrt` defaults to all of them. Each derivative
-    is a program of expressions (`result.programs[name]`; all of them, shared parts once:
-    `result.combined`), written in gradcli's language by `gradcli.render.diff`. Raises
-    GradcliError for bad input, a `wrt` name that is not a variable, and array expressions.
+    simplified; a subexpression used more than once is named once. Without values, every free
+    name except the constants (`pi`, `e`, `inf`, `nan`) is a number. `at` (or keyword
+    arguments) gives values: the formulas are written for their shapes (`mean(x)`'s partial
+    over six elements is `grad/6`), so arrays and array operations are differentiated too; a
+    variable without a value is a number. `wrt` defaults to every variable. Each derivative is
+    a program of expressions in its variable's shape (`result.programs[name]`; all of them,
+    shared parts once: `result.combined`), written in gradcli's language by
+    `gradcli.render.diff`. Raises GradcliError for bad input, a `wrt` name that is not a
+    variable, an output of more than one element, and array expressions without values.
     """
     from .symbolic import differentiate
 
-    return differentiate(source, wrt, record=Derivatives)
+    given = {**(at or {}), **values}
+    return differentiate(source, wrt, at=given, record=Derivatives)
 
 
 def hessian(
@@ -303,13 +315,15 @@ def hessian(
     wrt: Iterable[str] | None = None,
     **values: object,
 ) -> HessianRecord:
-    """The Hessian of `source`'s output at the given values (keyword arguments or `at`).
+    """The Hessian of `source`'s output (one number) at the given values (keyword arguments or `at`).
 
-    Row i is the gradient of the symbolic derivative ∂output/∂wrt[i] (what `diff` gives),
-    computed by reverse mode: reverse-over-reverse, exact up to rounding, no finite differences.
-    `wrt` (default: every variable) gives the rows and columns. Scalar variables only. `source`
-    and `at` are positional-only, so variables may be called `source` or `at`. Raises
-    GradcliError for bad input, array values and array operations.
+    The rows and columns are the elements of the variables `wrt` (default: all), in order, each
+    array's in C order (`result.rows` labels them: `x`, `W[0,1]`). The rows of a variable are
+    the derivative of ∂output/∂variable (what `diff` gives) by reverse mode:
+    reverse-over-reverse, exact up to rounding, no finite differences. At most 2,000 elements
+    in all. `source` and `at` are positional-only, so variables may be called `source` or `at`.
+    Raises GradcliError for bad input, an output of more than one element, too many elements,
+    and an op whose derivative cannot be differentiated again.
     """
     from . import second_order as _hessian
 

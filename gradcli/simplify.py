@@ -2,8 +2,10 @@
 
 A term is an int; its key is ("num", value) | ("num", value, text) | ("name", text) | ("neg", a)
 | (binary op, a, b) | ("call", function, *args) | ("callkw", function, options, *args) (a call
-with options: ((name, value), ...) as the source gave them) | ("expr", an AST node kept whole). Children
-always have smaller ids, so id order is topological and nothing here recurses.
+with options: ((name, value), ...) as the source gave them) | ("at", key, a) (`a[key]`, the key
+as the source writes it: `0`, `1:3`, `:, 0`) | ("stack", *items) (an array literal) | ("expr",
+an AST node kept whole). Children always have smaller ids, so id order is topological and
+nothing here recurses.
 
 Two callers, two rule sets over the same code:
 
@@ -63,6 +65,8 @@ class Terms:
             return key[2:]
         if kind == "callkw":
             return key[3:]
+        if kind == "at":
+            return key[2:]
         return key[1:]
 
     # --- leaves ---------------------------------------------------------------------------------
@@ -81,6 +85,24 @@ class Terms:
     def opaque(self, node: object) -> int:
         """An AST node the rules do not look into (an array literal, an index)."""
         return self._intern(("expr", node))
+
+    def at(self, key: str, a: int) -> int:
+        """`a[key]`: an element, a row, a range or a list of elements of an array."""
+        return self._intern(("at", key, a))
+
+    def stack(self, items: tuple[int, ...]) -> int:
+        """`[a, b, c]`: an array literal of terms of one shape."""
+        return self._intern(("stack", *items))
+
+    def plain(self, op: str, *args: int) -> int:
+        """`a op b` (or `op(a, ...)`) exactly as written, unsimplified: a node whose simplified
+        form would lose its shape (`x * 0` is an array of zeros, not the number 0)."""
+        return self._intern((op, *args))
+
+    def ones(self, a: int) -> int:
+        """`a^0`: ones in a's shape (1 even where a is inf or nan), unsimplified, so that a
+        gradient can be broadcast to an array's shape in gradcli's language."""
+        return self._intern(("pow", a, self.num(0)))
 
     def _fold(self, value: float) -> int | None:
         return self.num(value) if math.isfinite(value) or not self.full else None

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import DebugOpt, FileOpt, JsonOpt, SourceArg, WrtOpt, app, emit, read_source, wrt_list
+from .common import AtOpt, DebugOpt, FileOpt, JsonOpt, SourceArg, WrtOpt, app, emit, read_source, wrt_list
 from .formats import Format, RenderOptions, choose, format_option, formats_of, render
 
 FORMATS = formats_of("derivatives")
@@ -17,6 +17,7 @@ DiffFormatOpt = format_option("DiffFormat", FORMATS, "text (default), markdown, 
 @app.command("diff")
 def diff_command(
     source: SourceArg = None,
+    at: AtOpt = None,
     wrt: WrtOpt = None,
     fmt: DiffFormatOpt = None,
     json_flag: JsonOpt = False,
@@ -35,16 +36,20 @@ def diff_command(
     The backward pass is run on formulas instead of numbers (the same rules as `eval`), then
     simplified; a subexpression used more than once is named once. The text parses back:
     with one variable the last line is the derivative, with several the last lines are
-    d_x = ..., one per variable. Example:
+    d_x = ..., one per variable. Arrays: --at gives their values, whose shapes the formulas
+    are written for (a variable without one is a number). Examples:
 
         gradcli diff "tanh(x)"            # 1 - tanh(x)^2
+
+        gradcli diff "sum(tanh(W @ x))" --wrt W --at W=[[1,2],[3,4]],x=[1,1]
     """
-    from ..api import diff
+    from ..api import diff, parse_at
 
     text = read_source(source, file)
+    values = parse_at(at or [])
     wrt_names = wrt_list(wrt)
     chosen = choose(fmt, json_flag, output, FORMATS, default=Format.text)
-    result = diff(text, wrt=wrt_names)
+    result = diff(text, wrt=wrt_names, at=values)
     document = render("derivatives", result, chosen, RenderOptions(standalone=standalone))
     if chosen is Format.text and result.warnings:  # stdout stays a program that parses; notes go to stderr
         import sys

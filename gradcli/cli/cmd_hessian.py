@@ -53,12 +53,16 @@ def hessian_command(
     ] = False,
     debug: DebugOpt = False,
 ) -> None:
-    """The Hessian (all second derivatives) at a point, for scalar variables.
+    """The Hessian (all second derivatives) of a one-number output at a point.
 
-    Row i is the gradient of ∂output/∂x_i, the derivative `gradcli diff` prints, computed by
-    reverse mode again: reverse-over-reverse, no finite differences. Example:
+    The rows and columns are the variables' elements (x, W[0,1]); the rows of x are the
+    derivatives of ∂output/∂x, the program `gradcli diff` prints, computed by reverse mode
+    again: reverse-over-reverse, no finite differences. At most 2,000 elements in all (--wrt
+    chooses). Examples:
 
         gradcli hessian "(w*x - y)^2" --at w=1,x=2,y=3
+
+        gradcli hessian "sum(tanh(W @ x))" --at W=[[1,2],[3,4]],x=[1,1] --wrt W
     """
     from ..api import hessian
 

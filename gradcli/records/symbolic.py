@@ -46,3 +46,11 @@ class DerivativesRecord:
     combined: DerivativeProgram  # all derivatives, shared parts once
     programs: dict[str, DerivativeProgram]  # variable -> a standalone program ending with its derivative
     warnings: list[str] = field(default_factory=list)
+    # The shapes the formulas are written for, when values were given (empty: every variable a
+    # number, and no values).
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    @property
+    def arrays(self) -> bool:
+        """Some variable is an array: the program holds for its shape only."""
+        return any(len(shape) > 0 for shape in self.shapes.values())

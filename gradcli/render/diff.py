@@ -23,14 +23,16 @@ def to_text(derivatives: DerivativesRecord) -> str:
 
 
 def to_json(derivatives: DerivativesRecord) -> str:
-    data = {
+    data: dict = {
         "schema": 1,
         "source": derivatives.source,
         "output": derivatives.output,
         "wrt": {name: program_text(program) for name, program in derivatives.programs.items()},
         "program": program_text(derivatives.combined),
-        "warnings": list(derivatives.warnings),
     }
+    if derivatives.arrays:  # the formulas hold for these shapes (keys are only ever added)
+        data["shapes"] = {name: list(shape) for name, shape in derivatives.shapes.items()}
+    data["warnings"] = list(derivatives.warnings)
     return json.dumps(data, indent=2, allow_nan=False) + "\n"
 
 
@@ -79,11 +81,18 @@ def to_latex(derivatives: DerivativesRecord, standalone: bool = False) -> str:
 
 def to_markdown(derivatives: DerivativesRecord) -> str:
     lines = ["### Derivatives", "", *markdown_source(derivatives.source), ""]
+    if derivatives.arrays:
+        shapes = ", ".join(f"`{name}` {_shape(shape)}" for name, shape in derivatives.shapes.items())
+        lines += [f"Written for the shapes {shapes}.", ""]
     lines += [f"- ${left} = {right}$" for left, right in _latex_lines(derivatives)]
     lines += ["", "In gradcli's language (`gradcli eval` reads it back):", "", "```"]
     lines += [program_text(derivatives.combined), "```"]
     lines += [f"- warning: {w}" for w in derivatives.warnings]
     return "\n".join(lines) + "\n"
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape)) if shape else "(a number)"
 
 
 def markdown_source(source: str) -> list[str]:

@@ -1,0 +1,144 @@
+"""Symbolic derivatives: the backward pass run on formulas instead of numbers, written out as a
+program in gradcli's own language (what `gradcli diff` prints and `gradcli hessian`
+differentiates again).
+
+    backward.py  the symbolic backward pass over the graph (the op table's formulas, one DAG)
+    numeric.py   the values behind the terms: shapes over arrays, each step checked against its rule
+    convert.py   formulas to terms and back (indexing, array literals, list inputs, string options)
+    writer.py    the DAG written as a small program, shared terms named once
+
+Scalar programs need no values: every free name is a number. Over arrays the formulas depend on
+the shapes (`mean(x)`'s partial is `grad/6` for six elements, a gradient is summed back over the
+axes its input was broadcast along), so the variables' values are given, and the program is
+written for those shapes. The simplification rules are `gradcli.simplify`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
+
+import numpy as np
+
+from ..binding import as_array, check_values, check_wrt
+from ..errors import GradcliError
+from ..expr import Array, Assign, Binary, Call, Index, Program
+from ..graph import Graph, build_graph, call_op, program_names, walk
+from ..ops import BINARY_OPS, CONSTANTS
+from ..parse import parse_program
+from ..records.symbolic import DerivativesRecord
+from ..simplify import Terms
+from .backward import Accumulation, accumulate
+from .writer import write_program
+
+SCALAR_ONLY = "diff supports scalar expressions for now; for arrays, give their values with --at"
+
+_ARRAYS_HINT = (
+    "the formulas depend on the arrays' shapes: give each array a value of its shape, as in "
+    'gradcli diff "sum(W @ x)" --at W=[[1,2],[3,4]],x=[1,1] (gradcli eval gives the numbers)'
+)
+
+
+def check_program(program: Program, message: str = SCALAR_ONLY) -> None:
+    """Refuse array syntax and array ops when no values say the shapes: without them, a program
+    such as `sum(W @ x)` would otherwise fail with a puzzling shape error."""
+    for statement in program.statements:
+        for expr in walk(statement.value if isinstance(statement, Assign) else statement):
+            op = None
+            if isinstance(expr, Binary):
+                op = BINARY_OPS.get(expr.op)
+            elif isinstance(expr, Call):
+                op = call_op(expr, program.source)
+            # An op meant for arrays (`@`, softmax, sum) says so in its row: `pointwise` is False.
+            if isinstance(expr, (Array, Index)) or (op is not None and not op.pointwise):
+                raise GradcliError(message, span=expr.span, source=program.source, hint=_ARRAYS_HINT)
+
+
+R = TypeVar("R", bound=DerivativesRecord)
+
+
+def _bound(program: Program, at: Mapping[str, object], warnings: list[str]) -> dict[str, np.ndarray]:
+    """The values `diff --at` gives, checked as `eval` checks them; a variable without one is
+    a number (the formulas of a number do not depend on its value)."""
+    names = program_names(program)
+    values = {name: np.float64(1.0) for name in names.free if name not in CONSTANTS}
+    values.update({name: as_array(name, value) for name, value in at.items()})
+    check_values(program, names, {**values, **at}, warnings)
+    return values
+
+
+def _check_output(graph: Graph) -> None:
+    output = graph.nodes[graph.output]
+    if np.size(output.value) != 1:
+        raise GradcliError(
+            f"diff writes the derivatives of one number, but the output has shape {np.shape(output.value)}",
+            span=output.span,
+            source=graph.source,
+            hint="reduce it to one number, e.g. sum(...) or mean(...), or take one element with [i]",
+        )
+
+
+def differentiate(
+    source: str | Program,
+    wrt: Iterable[str] | None = None,
+    variables: Mapping[str, object] | None = None,
+    *,
+    at: Mapping[str, object] | None = None,
+    record: type[R] = DerivativesRecord,
+) -> R:
+    """Differentiate the output of `source` with respect to each variable in `wrt`, symbolically.
+
+    `variables` maps every variable to its value (an array's shape shapes the formulas; `hessian`
+    passes the point it differentiates at); `at` gives some of them, the others being numbers
+    (`diff --at`). Without either, every free name except the constants is a number, and array
+    operations (`sum`, `@`, ...) are refused. With values, each step's formula is checked
+    against the op's rule at them. `wrt` defaults to every variable. Raises GradcliError for bad
+    input, a name in `wrt` that is not a variable, an output of more than one element, array
+    expressions without values, and a formula that cannot be differentiated. Returns a `record`
+    (the API's own class adds the output methods).
+    """
+    program = parse_program(source) if isinstance(source, str) else source
+    names = program_names(program)
+    warnings: list[str] = []
+    if variables is None and at:
+        variables = _bound(program, at, warnings)
+    if variables is None:
+        check_program(program)
+        values = {name: np.float64(1.0) for name in names.free if name not in CONSTANTS}
+    else:
+        values = {name: as_array(name, value) for name, value in variables.items()}
+    graph = build_graph(program, values, names)
+    if not graph.variables:
+        raise GradcliError(
+            "nothing to differentiate: the program has no variables",
+            hint='a derivative needs a variable, as in diff "x^2"; pi, e, inf and nan are constants',
+        )
+    _check_output(graph)
+    wrt_names = check_wrt(graph.variables, wrt)
+    acc = accumulate(graph, wrt_names, check=variables is not None)
+    warnings += [
+        f"the output does not depend on {name!r}: its derivative is 0"
+        for name in wrt_names
+        if acc.adjoint[graph.variables[name]] is None
+    ]
+    shapes = {name: np.shape(graph.nodes[i].value) for name, i in graph.variables.items()}
+    return record(
+        source=graph.source,
+        output=graph.nodes[graph.output].name,
+        wrt=wrt_names,
+        combined=write_program(acc, wrt_names, names.all),
+        programs={name: write_program(acc, (name,), names.all) for name in wrt_names},
+        warnings=warnings + acc.warnings,
+        shapes={} if variables is None else shapes,
+    )
+
+
+__all__ = [
+    "SCALAR_ONLY",
+    "Accumulation",
+    "Terms",
+    "accumulate",
+    "check_program",
+    "differentiate",
+    "write_program",
+]
