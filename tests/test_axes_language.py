@@ -273,8 +273,8 @@ def test_bad_options_exit_2_with_a_message(source, needles):
 # --- second order: the Hessian -------------------------------------------------------------------
 
 
-def test_hessian_refuses_array_ops_with_a_clear_message():
-    run = run_cli("hessian", "var([a, b, c], ddof=1)", "--at", "a=1,b=2,c=4")
-    assert run.code == 2
-    assert "hessian supports scalar variables and elementwise operations" in run.err
-    assert "Traceback" not in run.err
+def test_hessian_of_an_array_op():
+    # var with ddof=1 over n = 3 numbers: the Hessian is (2/(n-1)) (I - 11ᵀ/n).
+    run = run_cli("hessian", "var([a, b, c], ddof=1)", "--at", "a=1,b=2,c=4", "--json")
+    assert run.code == 0, run.err
+    np.testing.assert_allclose(run.json()["hessian"], np.eye(3) - 1 / 3, rtol=1e-14)
