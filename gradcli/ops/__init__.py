@@ -64,12 +64,14 @@ from . import (
     activations,
     arithmetic,
     axes,
+    class_losses,
     cumulative,
     elementary,
     erf,
     hard,
     linalg,
     logexp,
+    losses,
     piecewise,
     reductions,
     rounding,
@@ -115,6 +117,8 @@ _ROWS: list[Op] = [
     *special.ROWS,
     *rounding.ROWS,
     *hard.ROWS,
+    *losses.ROWS,
+    *class_losses.ROWS,
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _ROWS}
