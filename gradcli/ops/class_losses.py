@@ -228,24 +228,32 @@ def _nll_target_formula(logp: Array, target: Array, axis: object = -1, reduction
 
 
 def _classes(t: Array, num_classes: object) -> int:
-    """num_classes, or (for -1, PyTorch's default) one more than the largest class in t."""
+    """num_classes, or (for -1, PyTorch's default) one more than the largest class in t, at
+    least 1 (so the one-hot array is never empty)."""
     if int(num_classes) >= 0:  # type: ignore[call-overload]
         return int(num_classes)  # type: ignore[call-overload]
     finite = np.asarray(t)[np.isfinite(t)]
-    return max(int(np.floor(finite.max())) + 1, 0) if finite.size else 0
+    return max(int(np.floor(finite.max())) + 1, 1) if finite.size else 1
 
 
 def _onehot(t: Array, num_classes: object = -1, axis: object = -1) -> Array:
     return onehot_classes(t, _classes(t, num_classes), int(axis))  # type: ignore[call-overload]
 
 
+def _num_classes_problem(num_classes: object) -> str | None:
+    number = isinstance(num_classes, (int, float)) and not isinstance(num_classes, bool)
+    whole = number and np.isfinite(num_classes) and num_classes == int(num_classes)  # type: ignore[arg-type]
+    if whole and (num_classes == -1 or num_classes >= 1):  # type: ignore[operator]
+        return None
+    return (
+        f"num_classes is a whole number from 1 (or -1, one more than the largest class), not {num_classes!r}"
+    )
+
+
 def _onehot_check(t: Array, num_classes: object = -1, axis: object = -1) -> str | None:
-    whole = isinstance(num_classes, (int, float)) and not isinstance(num_classes, bool)
-    if not whole or not np.isfinite(num_classes) or num_classes != int(num_classes) or num_classes < -1:
-        return f"num_classes is a whole number (or -1: one more than the largest class), not {num_classes!r}"
-    problem = _axis_problem(np.expand_dims(t, 0), axis)
+    problem = _num_classes_problem(num_classes) or _axis_problem(np.expand_dims(t, 0), axis)
     finite = np.asarray(t)[np.isfinite(t)]
-    if problem is None and int(num_classes) == -1 and finite.size and finite.max() >= MAX_ONEHOT:
+    if problem is None and int(num_classes) == -1 and finite.size and finite.max() >= MAX_ONEHOT:  # type: ignore[call-overload]
         problem = f"onehot of a class as large as {finite.max():g}: give num_classes="
     if problem is None and np.size(t) * _classes(t, num_classes) > MAX_ONEHOT:
         problem = f"a one-hot array of more than {MAX_ONEHOT} elements: fewer classes or samples"
