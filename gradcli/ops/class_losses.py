@@ -14,7 +14,7 @@ for both kinds of target.
 The reduction (losses.py) is PyTorch's: "mean" over the N samples (the default), "sum", "none".
 The printed partial of the logits is the textbook one, `grad * (softmax(logits, axis=-1) -
 onehot(target, num_classes=3))/4`; with probabilities, `softmax(logits, axis=-1) - target` where
-each sample's target sums to 1, and `softmax(...)*sum(target, ...) - target` (what PyTorch
+each sample's target sums to 1, and `softmax(...) * sum(target, ...) - target` (what PyTorch
 computes, exact for any target) where one does not. Values and gradients are PyTorch 2.13's
 (measured: tests/test_losses_torch.py): a +inf score gives nan, a -inf score at the target class
 an infinite loss with a finite gradient.
@@ -200,7 +200,7 @@ def _ce_logits_formula(logits: Array, target: Array, axis: object = -1, reductio
     elif _sums_to_one(target, _class_axis(logits, axis)):
         rest = f"{softmax} - target"  # the textbook form, for targets that are distributions
     else:
-        rest = f"{softmax}*sum(target, axis={written}, keepdims=1) - target"
+        rest = f"{softmax} * sum(target, axis={written}, keepdims=1) - target"
     return f"{grad} * ({rest}){scale}"
 
 

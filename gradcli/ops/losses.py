@@ -7,7 +7,7 @@ Each loss is computed element by element (or sample by sample) and then reduced 
 `reduction=` says: "mean" (the default: the sum over the N elements, divided by N), "sum", or
 "none" (one loss per element, the shape of the inputs). The partials are vector-Jacobian
 products over `grad`, the upstream gradient, and print the textbook derivative times it:
-`grad * 2*(yhat - y)/N` for mse, `grad * (sigmoid(z) - y)/N` for bce_with_logits.
+`grad * 2 * (yhat - y)/N` for mse, `grad * (sigmoid(z) - y)/N` for bce_with_logits.
 
 Conventions (PyTorch 2.13 float64, measured: tests/test_losses_torch.py):
 - bce clamps each log at -100 (so bce is at most 100 per element), and divides its derivative by
@@ -157,7 +157,7 @@ def _huber_slope(r: Array, delta: object = 1.0) -> Array:
 
 def _huber_text(r: str, delta: object) -> str:
     d = number_text(delta)
-    outside = "sign" if d == "1" else f"{d}*sign"
+    outside = "sign" if d == "1" else f"{d} * sign"
     return f"where(abs({r}) < {d}, {r}, {outside}({r}))"
 
 
@@ -195,8 +195,8 @@ def _bce_y(p: Array, y: Array) -> Array:
 def _bce_p_text(p: Array, y: Array) -> str:
     """The textbook (p - y)/((1 - p) p); PyTorch's ε only where it is in force."""
     if np.any((1.0 - p) * p <= BCE_EPSILON):
-        return f"(p - y)/max((1 - p)*p, {BCE_EPSILON!r})"
-    return "(p - y)/((1 - p)*p)"
+        return f"(p - y)/max((1 - p) * p, {BCE_EPSILON!r})"
+    return "(p - y)/((1 - p) * p)"
 
 
 def _bce_check(p: Array, y: Array, reduction: object = "mean") -> str | None:
@@ -236,8 +236,8 @@ ROWS = [
         ("yhat", "y"),
         _mse_each,
         (
-            (lambda yhat, y: 2.0 * (yhat - y), lambda yhat, y: "2*(yhat - y)"),
-            (lambda yhat, y: -2.0 * (yhat - y), lambda yhat, y: "-2*(yhat - y)"),
+            (lambda yhat, y: 2.0 * (yhat - y), lambda yhat, y: "2 * (yhat - y)"),
+            (lambda yhat, y: -2.0 * (yhat - y), lambda yhat, y: "-2 * (yhat - y)"),
         ),
         check=_mse_check,
         shapes=((3,), (3,)),
