@@ -241,3 +241,75 @@ def test_gradcli_hessian_agrees_once_it_takes_the_losses(source, at):
         for i, name in enumerate(names):
             expected = (float(up[name]) - float(down[name])) / (2 * h)
             assert result.matrix[i, j] == pytest.approx(expected, rel=1e-6, abs=1e-7)
+
+
+# --- forward mode's own products (ops/loss_tangents.py) ------------------------------------------
+
+JVP_CASES = [
+    ("cross_entropy(x, t)", {"x": Z, "t": Y}),
+    ('cross_entropy(x, t, axis=0, reduction="none")', {"x": Z.T, "t": Y}),
+    ("cross_entropy(x, t)", {"x": Z, "t": np.abs(Z) / 3}),
+    (
+        'cross_entropy(x, t, axis=1, reduction="sum")',
+        {"x": np.arange(12.0).reshape(2, 3, 2) / 7, "t": np.ones((2, 3, 2)) / 3},
+    ),
+    ("nll(x, t)", {"x": Z, "t": Y}),
+    ('nll(x, t, reduction="none")', {"x": Z, "t": np.abs(Z)}),
+    ("bce(x, t)", {"x": P, "t": T}),
+    ('bce_with_logits(x, t, reduction="none")', {"x": R[:3], "t": T}),
+    ("mse(x, t)", {"x": R, "t": np.float64(0.5)}),
+    ('huber(x, 0.5, reduction="sum")', {"x": R}),
+    ("huber_loss(x, t, delta=2)", {"x": R, "t": R[::-1]}),
+    ("onehot(x, num_classes=3)", {"x": Y}),
+]
+
+
+def _jvp_of(source: str, values: dict, name: str) -> np.ndarray:
+    """The loss node's jvp from LOSS_JVPS, over one-hot tangents of `name`: the Jacobian's columns."""
+    from gradcli.graph import build_graph
+    from gradcli.ops.loss_tangents import LOSS_JVPS
+    from gradcli.parse import parse_program
+
+    arrays = {key: np.asarray(value, dtype=np.float64) for key, value in values.items()}
+    graph = build_graph(parse_program(source), arrays)
+    node = graph.nodes[graph.output]
+    args = [graph.nodes[i].value for i in node.inputs]
+    index = next(k for k, i in enumerate(node.inputs) if graph.nodes[i].name == name)
+    size = args[index].size
+    seeds = np.eye(size).reshape((size, *np.shape(args[index])))
+    return LOSS_JVPS[node.op](index, args, np.asarray(node.value), seeds, **dict(node.options))
+
+
+@pytest.mark.parametrize(("source", "values"), JVP_CASES, ids=[c[0] for c in JVP_CASES])
+def test_the_loss_jvps_give_reverse_modes_jacobian(source, values):
+    reverse = gradcli.evaluate(source, values, record_steps=False)
+    out_shape = np.shape(reverse.value)
+    for name in values:
+        columns = _jvp_of(source, values, name)  # (elements of name, *out)
+        jacobian = np.reshape(reverse.gradient[name], out_shape + np.shape(values[name]))
+        expected = np.moveaxis(jacobian.reshape((*out_shape, -1)), -1, 0)
+        np.testing.assert_allclose(columns, expected, rtol=1e-12, atol=1e-15, err_msg=f"{source} d/d{name}")
+
+
+def test_every_loss_row_has_a_jvp():
+    from gradcli.ops import class_losses, losses
+    from gradcli.ops.loss_tangents import LOSS_JVPS
+
+    assert set(LOSS_JVPS) == {op.name for op in (*losses.ROWS, *class_losses.ROWS)}
+
+
+def test_forward_mode_with_the_loss_jvps_wired_in_agrees_with_reverse_mode(monkeypatch):
+    """What forward.py gives once `_JVPS` holds LOSS_JVPS (the wiring is forward.py's to do)."""
+    from gradcli import forward
+    from gradcli.ops.loss_tangents import LOSS_JVPS
+
+    for name, jvp in LOSS_JVPS.items():
+        monkeypatch.setitem(forward._JVPS, name, jvp)
+    for source, values in JVP_CASES:
+        wide = f"sum({source} * 1.5)"
+        reverse = gradcli.evaluate(wide, values, record_steps=False)
+        forward_mode = gradcli.evaluate(wide, values, record_steps=False, mode="forward")
+        for name in values:
+            np.testing.assert_allclose(
+                forward_mode.gradient[name], reverse.gradient[name], rtol=1e-12, atol=1e-15
+            )

@@ -32,11 +32,11 @@ CLASS_OPTIONS = (("axis", -1), ("reduction", "mean"))
 MAX_ONEHOT = 2**26  # elements of a one-hot array (512 MB of float64)
 
 
-def _class_axis(x: Array, axis: object) -> int:
+def class_axis(x: Array, axis: object) -> int:
     return int(axis) % np.ndim(x)  # type: ignore[call-overload]
 
 
-def _indices(x: Array, target: Array) -> bool:
+def is_indices(x: Array, target: Array) -> bool:
     """A target of another shape than the scores holds class indices."""
     return np.shape(target) != np.shape(x)
 
@@ -70,9 +70,9 @@ def _target_problem(x: Array, target: Array, axis: object, scores: str) -> str |
     if np.ndim(x) == 0:
         return f"{scores} need a class axis: C scores for one sample, or one row of C scores a sample"
     problem = _axis_problem(x, axis)
-    if problem is not None or not _indices(x, target):
+    if problem is not None or not is_indices(x, target):
         return problem
-    a = _class_axis(x, axis)
+    a = class_axis(x, axis)
     samples = _samples(x, a)
     if np.shape(target) != samples:
         return (
@@ -89,7 +89,7 @@ def _check(scores: str):
     return check
 
 
-def _log_softmax(x: Array, a: int) -> Array:
+def log_softmax(x: Array, a: int) -> Array:
     # As softmax.py's: an inf in a slice makes the slice nan, as in PyTorch.
     shifted = x - np.max(x, axis=a, keepdims=True, initial=-np.inf)
     return shifted - np.log(np.sum(np.exp(shifted), axis=a, keepdims=True))
@@ -105,24 +105,24 @@ def onehot_classes(t: Array, classes: int, a: int = -1) -> Array:
 
 def _nll_each(logp: Array, target: Array, a: int) -> Array:
     """Each sample's -logp at its class, or -sum(target * logp) for probabilities."""
-    if _indices(logp, target):
+    if is_indices(logp, target):
         picked = np.take_along_axis(logp, np.expand_dims(np.asarray(target).astype(np.intp), a), axis=a)
         return -np.squeeze(picked, axis=a)
     return -np.sum(target * logp, axis=a)
 
 
 def _nll(logp: Array, target: Array, axis: object = -1, reduction: object = "mean") -> Array:
-    return reduce_losses(_nll_each(logp, target, _class_axis(logp, axis)), reduction)
+    return reduce_losses(_nll_each(logp, target, class_axis(logp, axis)), reduction)
 
 
 def _cross_entropy(logits: Array, target: Array, axis: object = -1, reduction: object = "mean") -> Array:
-    a = _class_axis(logits, axis)
-    return reduce_losses(_nll_each(_log_softmax(logits, a), target, a), reduction)
+    a = class_axis(logits, axis)
+    return reduce_losses(_nll_each(log_softmax(logits, a), target, a), reduction)
 
 
 def _upstream(x: Array, out: Array, grad: Array, axis: object, reduction: object) -> Array:
     """Each sample's upstream gradient, with the class axis back (length 1) to broadcast over x."""
-    a = _class_axis(x, axis)
+    a = class_axis(x, axis)
     each = upstream_each(grad, out, _samples(x, a), reduction)
     return np.expand_dims(each, len(lead_axes(grad, out)) + a)
 
@@ -135,10 +135,10 @@ def _no_gradient(x: Array, target: Array, out: Array, grad: Array, **_: object) 
 def _ce_logits_vjp(
     logits: Array, target: Array, out: Array, grad: Array, axis: object = -1, reduction: object = "mean"
 ) -> Array:
-    a = _class_axis(logits, axis)
+    a = class_axis(logits, axis)
     g = _upstream(logits, out, grad, axis, reduction)
-    p = np.exp(_log_softmax(logits, a))
-    if _indices(logits, target):
+    p = np.exp(log_softmax(logits, a))
+    if is_indices(logits, target):
         return g * (p - onehot_classes(target, np.shape(logits)[a], a))
     # -t/N through log_softmax's backward: softmax * sum(t) - t, for any t (PyTorch's numbers).
     return g * (p * np.sum(target, axis=a, keepdims=True) - target)
@@ -147,17 +147,17 @@ def _ce_logits_vjp(
 def _ce_target_vjp(
     logits: Array, target: Array, out: Array, grad: Array, axis: object = -1, reduction: object = "mean"
 ) -> Array:
-    if _indices(logits, target):
+    if is_indices(logits, target):
         return _no_gradient(logits, target, out, grad)
-    return -_upstream(logits, out, grad, axis, reduction) * _log_softmax(logits, _class_axis(logits, axis))
+    return -_upstream(logits, out, grad, axis, reduction) * log_softmax(logits, class_axis(logits, axis))
 
 
 def _nll_logp_vjp(
     logp: Array, target: Array, out: Array, grad: Array, axis: object = -1, reduction: object = "mean"
 ) -> Array:
     g = _upstream(logp, out, grad, axis, reduction)
-    if _indices(logp, target):
-        a = _class_axis(logp, axis)
+    if is_indices(logp, target):
+        a = class_axis(logp, axis)
         return -g * onehot_classes(target, np.shape(logp)[a], a)
     return -g * target
 
@@ -165,7 +165,7 @@ def _nll_logp_vjp(
 def _nll_target_vjp(
     logp: Array, target: Array, out: Array, grad: Array, axis: object = -1, reduction: object = "mean"
 ) -> Array:
-    if _indices(logp, target):
+    if is_indices(logp, target):
         return _no_gradient(logp, target, out, grad)
     return -_upstream(logp, out, grad, axis, reduction) * np.asarray(logp, dtype=np.float64)
 
@@ -175,7 +175,7 @@ def _nll_target_vjp(
 
 def _texts(x: Array, axis: object, reduction: object) -> tuple[str, str, str]:
     """(the upstream gradient of a sample, `axis=A` as written, the division by N)."""
-    a = _class_axis(x, axis)
+    a = class_axis(x, axis)
     written = axis_text(axis)
     grad = f"expand_dims(grad, axis={written})" if reduction == "none" else "grad"
     count = int(np.prod(_samples(x, a), dtype=int))
@@ -183,7 +183,7 @@ def _texts(x: Array, axis: object, reduction: object) -> tuple[str, str, str]:
 
 
 def _onehot_text(x: Array, axis: object) -> str:
-    a = _class_axis(x, axis)
+    a = class_axis(x, axis)
     where = "" if a == np.ndim(x) - 1 else f", axis={axis_text(axis)}"
     return f"onehot(target, num_classes={np.shape(x)[a]}{where})"
 
@@ -195,9 +195,9 @@ def _sums_to_one(target: Array, a: int) -> bool:
 def _ce_logits_formula(logits: Array, target: Array, axis: object = -1, reduction: object = "mean") -> str:
     grad, written, scale = _texts(logits, axis, reduction)
     softmax = f"softmax(logits, axis={written})"
-    if _indices(logits, target):
+    if is_indices(logits, target):
         rest = f"{softmax} - {_onehot_text(logits, axis)}"
-    elif _sums_to_one(target, _class_axis(logits, axis)):
+    elif _sums_to_one(target, class_axis(logits, axis)):
         rest = f"{softmax} - target"  # the textbook form, for targets that are distributions
     else:
         rest = f"{softmax} * sum(target, axis={written}, keepdims=1) - target"
@@ -205,7 +205,7 @@ def _ce_logits_formula(logits: Array, target: Array, axis: object = -1, reductio
 
 
 def _ce_target_formula(logits: Array, target: Array, axis: object = -1, reduction: object = "mean") -> str:
-    if _indices(logits, target):
+    if is_indices(logits, target):
         return "0"
     grad, written, scale = _texts(logits, axis, reduction)
     return f"-{grad} * log_softmax(logits, axis={written}){scale}"
@@ -213,12 +213,12 @@ def _ce_target_formula(logits: Array, target: Array, axis: object = -1, reductio
 
 def _nll_logp_formula(logp: Array, target: Array, axis: object = -1, reduction: object = "mean") -> str:
     grad, _, scale = _texts(logp, axis, reduction)
-    picked = _onehot_text(logp, axis) if _indices(logp, target) else "target"
+    picked = _onehot_text(logp, axis) if is_indices(logp, target) else "target"
     return f"-{grad} * {picked}{scale}"
 
 
 def _nll_target_formula(logp: Array, target: Array, axis: object = -1, reduction: object = "mean") -> str:
-    if _indices(logp, target):
+    if is_indices(logp, target):
         return "0"
     grad, _, scale = _texts(logp, axis, reduction)
     return f"-{grad} * logp{scale}"

@@ -33,6 +33,9 @@ from .activations import sigmoid
 from .row import Array, Op, Partial, lead_axes
 
 REDUCTIONS = ("mean", "sum", "none")
+# The derivative of one element's loss, per input, of each elementwise loss (loss_tangents.py
+# pushes forward mode's tangents through them): name -> (rule on the inputs and options, ...).
+LOCALS: dict[str, tuple[Callable[..., Array], ...]] = {}
 REDUCTION = (("reduction", "mean"),)
 # PyTorch's EPSILON in binary_cross_entropy's backward: 1e-12 as a float32 constant.
 BCE_EPSILON = float(np.float32(1e-12))
@@ -102,6 +105,8 @@ def _elementwise_losses(
 
     def forward(*args: Array, reduction: object = "mean", **options: object) -> Array:
         return reduce_losses(each(*args, **options), reduction)
+
+    LOCALS[name] = tuple(local for local, _ in locals_)
 
     def partial(local: Callable[..., Array], text: Callable[..., str]) -> Partial:
         def vjp(*args: Array, reduction: object = "mean", **options: object) -> Array:
