@@ -136,6 +136,18 @@ def test_class_indices_get_no_gradient_and_probabilities_get_minus_log_softmax()
     np.testing.assert_allclose(probabilities.gradient["p"], -log_softmax / 4, rtol=1e-14)
 
 
+@pytest.mark.parametrize(
+    "source", ["cross_entropy(z, sqrt(y))", "nll(z, sqrt(y))", "sum(onehot(sqrt(y), num_classes=3))"]
+)
+def test_class_indices_are_cut_off_the_graph(source):
+    """Nothing flows into class indices or below them (PyTorch's are integers, outside the graph):
+    sqrt'(0) = inf is never multiplied by their 0."""
+    at = {"z": Z[:2], "y": [0.0, 4.0]} if "z" in source else {"y": [0.0, 4.0]}
+    result = evaluate(source, at)
+    np.testing.assert_array_equal(result.gradient["y"], [0.0, 0.0])
+    assert not any("not finite" in warning for warning in result.warnings)
+
+
 def test_an_inf_upstream_reaches_no_class_index():
     result = evaluate("cross_entropy(z, y) * s", z=Z, y=Y, s=np.inf)
     np.testing.assert_array_equal(result.gradient["y"], np.zeros(4))  # zeros, never 0 × inf

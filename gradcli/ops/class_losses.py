@@ -127,6 +127,12 @@ def _upstream(x: Array, out: Array, grad: Array, axis: object, reduction: object
     return np.expand_dims(each, len(lead_axes(grad, out)) + a)
 
 
+def _index_cut(x: Array, target: Array, out: Array, **_: object) -> Array:
+    """Class indices are cut off the graph (PyTorch's are integers, outside it): nothing flows
+    into them or below, so `cross_entropy(z, sqrt(y))` at y = 0 gives y 0, not 0 × inf."""
+    return np.asarray(is_indices(x, target))
+
+
 def _no_gradient(x: Array, target: Array, out: Array, grad: Array, **_: object) -> Array:
     """Class indices get no gradient: zeros in their shape (after any batch axes of seeds)."""
     return np.zeros(lead_axes(grad, out) + np.shape(target))
@@ -271,7 +277,7 @@ ROWS = [
         _cross_entropy,
         (
             Partial(_ce_logits_formula, vjp=_ce_logits_vjp),
-            Partial(_ce_target_formula, vjp=_ce_target_vjp),
+            Partial(_ce_target_formula, vjp=_ce_target_vjp, cut=_index_cut),
         ),
         "cross_entropy",
         check=_check("logits"),
@@ -283,7 +289,10 @@ ROWS = [
         "nll",
         ("logp", "target"),
         _nll,
-        (Partial(_nll_logp_formula, vjp=_nll_logp_vjp), Partial(_nll_target_formula, vjp=_nll_target_vjp)),
+        (
+            Partial(_nll_logp_formula, vjp=_nll_logp_vjp),
+            Partial(_nll_target_formula, vjp=_nll_target_vjp, cut=_index_cut),
+        ),
         "nll",
         check=_check("log-probabilities"),
         shapes=((4, 3), (4, 3)),
@@ -297,7 +306,8 @@ ROWS = [
         "one_hot",
         ("t",),
         _onehot,
-        (Partial("0", vjp=_onehot_vjp),),
+        # Like a comparison (t == k), onehot cuts its input off the graph.
+        (Partial("0", vjp=_onehot_vjp, cut=lambda t, out, **_: np.asarray(True)),),
         "onehot",
         check=_onehot_check,
         shapes=((3,),),
