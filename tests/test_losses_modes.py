@@ -6,7 +6,8 @@ differences. Second derivatives: `gradcli hessian` differentiates scalar program
 ops and refuses the losses (array ops) for now, so their Hessians are taken here as the Jacobian
 of the gradient, from reverse mode and from forward mode, and compared with each other, with
 their transposes and with the Hessians written out by hand (softmax's diag(s) − s sᵀ for
-cross-entropy). Once `hessian` takes array ops, the last test compares it too.
+cross-entropy). Once `hessian` takes array ops, a test here compares it too. Last, forward
+mode's own products of the losses (ops/loss_tangents.py) against reverse mode's Jacobians.
 """
 
 from __future__ import annotations
