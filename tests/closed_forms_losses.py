@@ -7,7 +7,7 @@ input's shape.
 Below them, the entries the shared tables of other test files read: the reference evaluator of
 tests/test_properties.py (the losses that take numbers), the kink distance of tests/conftest.py
 and the kink case of tests/test_ops.py (bce at p = 0, PyTorch 2.13's numbers:
-tests/test_losses_torch.py records where they were measured).
+tests/test_losses_torch_binary.py records where they were measured).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Each loss is computed element by element (or sample by sample) and then reduced 
 products over `grad`, the upstream gradient, and print the textbook derivative times it:
 `grad * 2 * (yhat - y)/N` for mse, `grad * (sigmoid(z) - y)/N` for bce_with_logits.
 
-Conventions (PyTorch 2.13 float64, measured: tests/test_losses_torch.py):
+Conventions (PyTorch 2.13 float64, measured: tests/test_losses_torch_binary.py):
 - bce clamps each log at -100 (so bce is at most 100 per element), and divides its derivative by
   max((1 - p) p, ε) with ε = 1e-12 as a float32 (9.999999960041972e-13): at p = 0 or 1 the
   gradient is finite, ±1.0000000039958e12. The target's partial, log1p(-p) - log(p), is not
