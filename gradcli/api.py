@@ -22,7 +22,7 @@ from .graph import build_graph, program_names
 from .ops import CONSTANTS
 from .parse import parse_program
 from .result import Derivation, Derivatives
-from .values import parse_at
+from .values import AtValue, parse_at
 
 if TYPE_CHECKING:  # the feature modules load on first call; their types are named here only
     from .points.columns import Column
@@ -51,6 +51,7 @@ __all__ = [
     "parse",
     "parse_at",
     "perturb",
+    "read_values",
     "seed_examples",
 ]
 
@@ -328,3 +329,31 @@ def seed_examples() -> SeedExamples:
     from .examples import SEED_EXAMPLES
 
     return SEED_EXAMPLES
+
+
+# --- values from the command line and from files ---
+
+
+def read_values(
+    at: Iterable[str] = (), files: Iterable[str] = (), /, *, source: str | Program | None = None
+) -> dict[str, AtValue]:
+    """The values of `--at` options (`["x=1,W=@w.npy"]`) and `--at-file` files (a JSON object
+    of names and values, or a .npz of named arrays), by name, ready for `evaluate` and the rest.
+
+    `NAME=@path` reads one value from a file: `.npy`, `.npz` (`p.npz:ARRAY` picks an array; without
+    it, the one named NAME or the only one), `.json` (a number or nested lists; an object's entry
+    the same way) or `.csv` (rows of numbers: a matrix; one row or column gives a vector). Every
+    value is float64. A name given twice, in either, is an error. With `source`, the values of
+    files that the program does not read are left out (a file of parameters may hold more than
+    one program uses); an `--at` value it does not read stays, and evaluating reports it.
+    Raises GradcliError, naming the option or the file and the place in it.
+    """
+    from .values import add_at_files
+
+    files = list(files)
+    values = add_at_files(parse_at(list(at)), files)
+    if source is not None and files:
+        program = parse_program(source) if isinstance(source, str) else source
+        free = program_names(program).free
+        values = {name: value for name, value in values.items() if value.label == "--at" or name in free}
+    return values

@@ -33,7 +33,7 @@ def as_array(name: str, value: object) -> np.ndarray:
 
 def _located(error: GradcliError, value: object) -> GradcliError:
     if isinstance(value, AtValue):
-        error.span, error.source, error.label = value.span, value.text, "--at"
+        error.span, error.source, error.label = value.span, value.text, value.label
     return error
 
 

@@ -31,7 +31,7 @@ from .backprop import one_hot_seeds, seed_chunks, unbroadcast
 from .binding import wrt_not_a_variable
 from .errors import GradcliError
 from .graph import Graph, Node
-from .ops import ONE, OPS, Partial, partial_of
+from .ops import ONE, OPS, Partial, einsum, joining, matrices, partial_of, reshaping
 from .ops.shapes import index_key, put, take
 from .ops.tangents import AXIS_JVPS
 
@@ -221,6 +221,11 @@ _JVPS: dict[str, Callable[..., np.ndarray]] = {
     "softmax": _softmax_jvp,
     "stack": _stack_jvp,
     **AXIS_JVPS,  # the reductions, softmax's log, cumsum/cumprod along axes (ops/tangents.py)
+    # The shape ops' own; reshaping's transpose (with axes=) replaces the one above.
+    **reshaping.JVPS,
+    **joining.JVPS,
+    **matrices.JVPS,
+    **einsum.JVPS,
 }
 
 
@@ -230,5 +235,5 @@ def _jvp_from_vjp(
     """J·t from the Jacobian J read off the vjp over every one-hot seed of the output at once."""
     assert rule.vjp is not None
     rows = rule.vjp(*args, out, one_hot_seeds(out.shape), **options)
-    jacobian = unbroadcast(rows, np.shape(args[index]), lead=1).reshape(out.size, -1)
+    jacobian = unbroadcast(rows, np.shape(args[index]), lead=1).reshape(out.size, np.size(args[index]))
     return (tangent.reshape(len(tangent), -1) @ jacobian.T).reshape((len(tangent), *out.shape))

@@ -194,6 +194,9 @@ class _Builder:
                 if span is not None and end is not None:
                     span = Span(span.line, span.column, span.start, max(span.end, end.end))
                 raise self.error(problem, span, hint)
+            if _about_an_option(op, problem):  # `axis 3 is out of range ...`: that is the error
+                names = " and ".join(name for name, _ in op.options)
+                raise self.error(problem, span, f"the options of {op.symbol}(): {names}")
             raise self.error(_shape_message(op, args), span, problem)
         node = self.add(op.name, inputs, value, span, options=options)
         if self.flagged:
@@ -323,6 +326,11 @@ def _shape_message(op: Op, args: list[np.ndarray]) -> str:
     if len(shapes) == 1:
         return f"shape {shapes[0]} does not fit {where}"
     return f"shapes {' and '.join(shapes)} do not fit {where}"
+
+
+def _about_an_option(op: Op, problem: str) -> bool:
+    """Whether a row's check speaks of one of its options (it starts with the option's name)."""
+    return any(problem.split(" ", 1)[0] == name for name, _ in op.options)
 
 
 def _options_text(options: Options) -> str:

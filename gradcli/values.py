@@ -1,4 +1,5 @@
-"""`--at NAME=VALUE,...` → values: numbers, constant expressions (`pi/4`), arrays (`[[1,2],[3,4]]`).
+"""`--at NAME=VALUE,...` → values: numbers, constant expressions (`pi/4`), arrays (`[[1,2],[3,4]]`),
+and values read from files (`W=@w.npy`; `--at-file params.npz` for many: gradcli.valuefiles).
 
 Values go through the expression grammar like everything else the user types: nothing is
 ever run as Python.
@@ -7,6 +8,7 @@ ever run as Python.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,21 +27,27 @@ class AtValue:
     """A value given on the command line, with where it was given (for error messages)."""
 
     value: np.ndarray
-    text: str  # the whole --at argument
+    text: str  # the whole --at argument (for --at-file: the file's path)
     span: Span  # the NAME=VALUE pair within it
+    label: str = _LABEL  # the option that gave it: --at or --at-file
 
 
 def _split_top_level(text: str) -> list[tuple[int, str]]:
-    """Split at commas outside (...) and [...]; return (offset, piece) pairs."""
-    pieces, depth, start = [], 0, 0
+    """Split at commas outside (...) and [...]; return (offset, piece) pairs. A file's path
+    (`W=@runs[2]/w.npy`) ends at the next comma, whatever brackets it holds."""
+    pieces, depth, start, path = [], 0, 0, False
     for i, char in enumerate(text):
+        if path and char != ",":
+            continue
         if char in "([":
             depth += 1
         elif char in ")]":
             depth = max(depth - 1, 0)
+        elif char == "@" and depth == 0 and text[start:i].rstrip().endswith("="):
+            path = True
         elif char == "," and depth == 0:
             pieces.append((start, text[start:i]))
-            start = i + 1
+            start, path = i + 1, False
     pieces.append((start, text[start:]))
     return pieces
 
@@ -138,6 +146,8 @@ def _parse_pair(text: str, offset: int, piece: str) -> tuple[str, AtValue]:
             label=_LABEL,
             hint=f"write {name}=1, {name}=pi/4 or {name}=[1,2,3]",
         )
+    if value_text.lstrip().startswith("@"):
+        return name, _file_value(name, text, value_offset, value_text, span)
     try:
         program = parse_program(value_text, unused_is_error=False)  # "must be one expression" below
         single = len(program.statements) == 1 and not isinstance(program.statements[0], Assign)
@@ -153,3 +163,57 @@ def _parse_pair(text: str, offset: int, piece: str) -> tuple[str, AtValue]:
             hint="commas inside [...] or (...) belong to the value; others separate pairs",
         )
     return name, AtValue(value, text, span)
+
+
+def _file_value(name: str, text: str, offset: int, value_text: str, span: Span) -> AtValue:
+    """`NAME=@path`: the value read from a file (gradcli.valuefiles); an error about the file as a
+    whole (no such file, a missing .npz array) points at the path in the --at text."""
+    from .valuefiles import read_value
+
+    lead = offset + len(value_text) - len(value_text.lstrip())
+    spec = value_text.strip()[1:].strip()
+    where = Span(1, lead + 1, lead, lead + len(value_text.strip()))
+    if not spec:
+        hint = f"write {name}=@weights.npy"
+        raise GradcliError(f"no file after {name}=@", span=where, source=text, label=_LABEL, hint=hint)
+    try:
+        value = read_value(spec, name)
+    except GradcliError as error:
+        if error.source is None:
+            error.span, error.source, error.label = where, text, _LABEL
+        raise
+    return AtValue(value, text, span)
+
+
+def add_at_files(values: dict[str, AtValue], files: Iterable[str]) -> dict[str, AtValue]:
+    """`values` (from --at) and those of each `--at-file` (a JSON object or a .npz), in order;
+    a name given twice, in either, is an error."""
+    from .valuefiles import read_values
+
+    for path in files:
+        try:
+            read = read_values(path)
+        except GradcliError as error:
+            if error.source is None:  # about the file as a whole: point at the option
+                error.span, error.source, error.label = Span(1, 1, 0, max(len(path), 1)), path, "--at-file"
+            raise
+        for name, array in read.items():
+            if name in values:
+                raise _given_twice(name, values[name], path)
+            values[name] = AtValue(array, path, Span(1, 1, 0, max(len(path), 1)), label="--at-file")
+    return values
+
+
+def _given_twice(name: str, first: AtValue, path: str) -> GradcliError:
+    if first.label == "--at-file":
+        return GradcliError(
+            f"{name!r} is given twice: by --at-file {first.text} and by --at-file {path}",
+            hint=f"give {name} one value: drop it from one of the files",
+        )
+    return GradcliError(
+        f"{name!r} is given twice: by --at and by --at-file {path}",
+        span=first.span,
+        source=first.text,
+        label=_LABEL,
+        hint=f"give {name} one value: drop it from --at, or from {path}",
+    )

@@ -44,7 +44,8 @@ def _takes_numbers(op) -> bool:
     numbers = [np.float64(0.5)] * op.arity
     if op.check is not None and op.check(*numbers) is not None:
         return False
-    return np.ndim(op.forward(*numbers)) == 0
+    with np.errstate(all="ignore"):  # acosh(0.5) is nan: only its shape is asked here
+        return np.ndim(op.forward(*numbers)) == 0
 
 
 SCALAR_FUNCTIONS = sorted(key for key, op in FUNCTIONS.items() if _takes_numbers(op))

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import AtOpt, DebugOpt, FileOpt, SourceArg, app, emit, read_source
+from .common import AtFileOpt, AtOpt, DebugOpt, FileOpt, SourceArg, app, at_values, emit, read_source
 from .formats import RenderOptions, choose, format_option, formats_of, render, terminal_or_text
 
 FORMATS = formats_of("check", "nudge")
@@ -21,6 +21,7 @@ CheckFormatOpt = format_option(
 def check_command(
     source: SourceArg = None,
     at: AtOpt = None,
+    at_file: AtFileOpt = None,
     json_flag: Annotated[bool, typer.Option("--json", help="One JSON object with every row.")] = False,
     fmt: CheckFormatOpt = None,
     eps: Annotated[
@@ -75,7 +76,7 @@ def check_command(
     from .. import api
 
     text = read_source(source, file)
-    values = api.parse_at(at or [])
+    values = at_values(at, at_file, text)
     chosen = choose(fmt, json_flag, None, FORMATS, default=terminal_or_text())
     if perturb is not None:
         nudge = api.perturb(text, values, spec=perturb)

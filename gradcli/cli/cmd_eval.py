@@ -10,6 +10,7 @@ import typer
 
 from ..errors import GradcliError
 from .common import (
+    AtFileOpt,
     AtOpt,
     DebugOpt,
     DigitsOpt,
@@ -18,6 +19,7 @@ from .common import (
     SourceArg,
     WrtOpt,
     app,
+    at_values,
     emit,
     read_source,
     wrt_list,
@@ -92,6 +94,7 @@ ModeOpt = Annotated[
 def eval_command(
     source: SourceArg = None,
     at: AtOpt = None,
+    at_file: AtFileOpt = None,
     wrt: WrtOpt = None,
     fmt: EvalFormatOpt = None,
     json_flag: JsonOpt = False,
@@ -117,7 +120,7 @@ def eval_command(
 
         gradcli eval "1/(1+exp(-(w*x+b)))" --points data.csv --format csv
     """
-    from ..api import evaluate, parse_at
+    from ..api import evaluate
 
     wrt_names = wrt_list(wrt)
     fmt = None if fmt is None else Format(fmt.value)
@@ -125,10 +128,11 @@ def eval_command(
         from .points_run import run_points
 
         _check_points_options(points, source, fmt, json_flag, skip_bad, chunk, paths, standalone)
-        values = parse_at(at or [])
+        text = read_source(source, file)
+        values = at_values(at, at_file, text)
         fmt_name = fmt.value if fmt is not None else None
         run_points(
-            read_source(source, file),
+            text,
             points,
             values,
             wrt=wrt_names,
@@ -140,7 +144,7 @@ def eval_command(
         )
         return
     text = read_source(source, file)
-    values = parse_at(at or [])
+    values = at_values(at, at_file, text)
     chosen = choose(fmt, json_flag, output, DOCUMENTS, default=Format.rich)
     if chosen in (Format.jsonl, Format.csv):
         raise GradcliError(

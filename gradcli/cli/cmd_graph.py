@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import GradcliError
-from .common import AtOpt, DebugOpt, FileOpt, SourceArg, app, emit, read_source
+from .common import AtFileOpt, AtOpt, DebugOpt, FileOpt, SourceArg, app, at_values, emit, read_source
 from .formats import Format, RenderOptions, choose, format_option, formats_of, render
 
 BIG_GRAPH = 300  # nodes; above this a picture is still made, with a note that it is big
@@ -33,6 +33,7 @@ DigitsOpt = Annotated[int, typer.Option(min=1, max=17, help="Significant digits 
 def graph_command(
     source: SourceArg = None,
     at: AtOpt = None,
+    at_file: AtFileOpt = None,
     fmt: GraphFormatOpt = None,
     output: OutputOpt = None,
     digits: DigitsOpt = 4,
@@ -45,10 +46,10 @@ def graph_command(
 
         gradcli graph "tanh(x1*w1 + x2*w2 + b)" --at x1=2,x2=0,w1=-3,w2=1,b=6.8814 -o neuron.png
     """
-    from ..api import evaluate, outline, parse, parse_at
+    from ..api import evaluate, outline, parse
 
     program = parse(read_source(source, file))
-    values = parse_at(at or [])
+    values = at_values(at, at_file, program)
     default = Format.tree if sys.stdout.isatty() else Format.dot
     chosen = choose(fmt, False, output, DRAWINGS, default=default)
     if chosen is Format.png and output is None and sys.stdout.isatty():

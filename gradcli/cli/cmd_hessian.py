@@ -7,7 +7,20 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import AtOpt, DebugOpt, DigitsOpt, FileOpt, JsonOpt, SourceArg, app, emit, read_source, wrt_list
+from .common import (
+    AtFileOpt,
+    AtOpt,
+    DebugOpt,
+    DigitsOpt,
+    FileOpt,
+    JsonOpt,
+    SourceArg,
+    app,
+    at_values,
+    emit,
+    read_source,
+    wrt_list,
+)
 from .formats import Format, RenderOptions, choose, format_option, formats_of, render
 
 FORMATS = formats_of("hessian")
@@ -20,6 +33,7 @@ HessianFormatOpt = format_option(
 def hessian_command(
     source: SourceArg = None,
     at: AtOpt = None,
+    at_file: AtFileOpt = None,
     wrt: Annotated[
         Optional[str],
         typer.Option(help="Rows and columns for these variables only (comma-separated).", show_default=False),
@@ -46,10 +60,10 @@ def hessian_command(
 
         gradcli hessian "(w*x - y)^2" --at w=1,x=2,y=3
     """
-    from ..api import hessian, parse_at
+    from ..api import hessian
 
     text = read_source(source, file)
-    values = parse_at(at or [])
+    values = at_values(at, at_file, text)
     wrt_names = wrt_list(wrt)
     chosen = choose(fmt, json_flag, output, FORMATS, default=Format.rich)
     result = hessian(text, values, wrt=wrt_names)

@@ -6,12 +6,16 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from .. import __version__
 from ..errors import GradcliError
+
+if TYPE_CHECKING:
+    from ..expr import Program
+    from ..values import AtValue
 
 app = typer.Typer(
     name="gradcli",
@@ -44,7 +48,19 @@ AtOpt = Annotated[
         "--at",
         "-a",
         help="Values of the free variables: NAME=VALUE pairs, comma-separated, repeatable. "
-        "A value is a number, a constant expression (pi/4) or an array ([1,2,3]).",
+        "A value is a number, a constant expression (pi/4), an array ([1,2,3]) or a file "
+        "(W=@w.npy; also .npz, p.npz:NAME, .json, .csv).",
+        show_default=False,
+    ),
+]
+AtFileOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--at-file",
+        metavar="FILE",
+        help="Values of many variables at once: a JSON object of names and values, or a .npz of "
+        "named arrays (numpy.savez); repeatable. Entries the program does not read are ignored; "
+        "a name also given by --at is an error. One value from a file: --at W=@w.npy.",
         show_default=False,
     ),
 ]
@@ -62,6 +78,16 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 def wrt_list(wrt: str | None) -> list[str] | None:
     """`--wrt a,b` as a list of names; None (every variable) without the option."""
     return None if wrt is None else [name.strip() for name in wrt.split(",") if name.strip()]
+
+
+def at_values(
+    at: list[str] | None, at_file: list[str] | None, source: str | Program | None = None
+) -> dict[str, AtValue]:
+    """The values of `--at` and `--at-file` together (a name given twice is an error); entries of
+    a file that the program `source` (text or parsed) does not read are left out."""
+    from ..api import read_values
+
+    return read_values(at or [], at_file or [], source=source if at_file else None)
 
 
 def read_source(source: str | None, file: Path | None) -> str:

@@ -43,13 +43,17 @@ The rows live in one module per kind of op; a new op goes into the module of its
     hard.py         hardtanh relu6 hardsigmoid hardswish (piecewise-linear activations)
     rounding.py     floor ceil round trunc mod clip
     piecewise.py    abs, max/min of two, sign, step (kinks and jumps), comparisons, where
-    linalg.py       @, dot, outer
+    linalg.py       @ (stacks of matrices too, as numpy's matmul), dot, outer
+    einsum.py       einsum("ij,jk->ik", a, b)
     reductions.py   sum, mean, prod, max/min over an array or along axes, norm, logsumexp
     softmax.py      softmax, log_softmax (over all elements or along an axis)
     statistics.py   var, std (ddof=)
     cumulative.py   cumsum, cumprod
     axes.py         the axis= / keepdims= helpers the reductions share; expand_dims, reshape
     tangents.py     forward-mode products of the axis-aware ops (forward.py reads them)
+    reshaping.py    ravel squeeze flip repeat tile, transpose with axes=
+    joining.py      concat, stack along an axis
+    matrices.py     diag trace triu tril
     shapes.py       transpose, array literals, indexing (x[i, j]; x[1:3], x[[0, 2]]: slice), onehot, scatter
 
 Losses start a module of their own. This module assembles the table and the
@@ -66,14 +70,18 @@ from . import (
     axes,
     class_losses,
     cumulative,
+    einsum,
     elementary,
     erf,
     hard,
+    joining,
     linalg,
     logexp,
     losses,
+    matrices,
     piecewise,
     reductions,
+    reshaping,
     rounding,
     shapes,
     softmax,
@@ -117,6 +125,10 @@ _ROWS: list[Op] = [
     *special.ROWS,
     *rounding.ROWS,
     *hard.ROWS,
+    *reshaping.ROWS,
+    *joining.ROWS,
+    *matrices.ROWS,
+    *einsum.ROWS,
     *losses.ROWS,
     *class_losses.ROWS,
 ]

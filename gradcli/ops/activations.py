@@ -102,9 +102,6 @@ def _gelu_local(x: Array, out: Array) -> Array:
 
 
 # gelu(x, approximate="tanh"): x/2 (1 + tanh(√(2/π) (x + 0.044715 x^3))), PyTorch's formula.
-# Ready for the option (`Op.options = (("approximate", "none"),)`, wired by the options plumbing):
-# forward and local take `approximate` and pick these where it is "tanh"; the partial's formula
-# is GELU_TANH_FORMULA.
 SQRT_2_OVER_PI = float(np.sqrt(2.0 / np.pi))
 GELU_TANH_CUBIC = 0.044715
 GELU_TANH_FORMULA = (
@@ -123,6 +120,28 @@ def gelu_tanh_local(x: Array, out: Array) -> Array:
     t = np.tanh(SQRT_2_OVER_PI * (x + GELU_TANH_CUBIC * x * x * x))
     slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_TANH_CUBIC * x * x)
     return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * slope
+
+
+GELU_FORMULA = "erfc(-x/sqrt(2))/2 + x*exp(-x^2/2)/sqrt(2*pi)"
+GELU_APPROXIMATIONS = ("none", "tanh")  # PyTorch's names
+
+
+def _gelu_check(x: Array, approximate: object = "none") -> str | None:
+    if approximate not in GELU_APPROXIMATIONS:
+        return f'approximate must be "none" or "tanh", not {approximate!r}'
+    return None
+
+
+def _gelu_any(x: Array, approximate: object = "none") -> Array:
+    return gelu_tanh(x) if approximate == "tanh" else _gelu(x)
+
+
+def _gelu_any_local(x: Array, out: Array, approximate: object = "none") -> Array:
+    return gelu_tanh_local(x, out) if approximate == "tanh" else _gelu_local(x, out)
+
+
+def _gelu_formula(x: Array, approximate: object = "none") -> str:
+    return GELU_TANH_FORMULA if approximate == "tanh" else GELU_FORMULA
 
 
 def _softsign(x: Array) -> Array:
@@ -206,9 +225,12 @@ ROWS = [
     Op(
         "gelu",
         ("x",),
-        _gelu,
-        (Partial("erfc(-x/sqrt(2))/2 + x*exp(-x^2/2)/sqrt(2*pi)", _gelu_local),),
+        _gelu_any,
+        (Partial(_gelu_formula, _gelu_any_local),),
         "gelu",
+        options=(("approximate", "none"),),
+        check=_gelu_check,
+        shape_hint='gelu takes approximate="none" (the exact erf form) or approximate="tanh"',
     ),
     Op(
         "softsign",

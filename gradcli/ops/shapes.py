@@ -11,12 +11,8 @@ from functools import cache
 
 import numpy as np
 
+from .reshaping import transpose_check, transpose_formula, transpose_forward, transpose_vjp
 from .row import Array, Op, Partial, lead_axes, zero
-
-
-def _transpose_vjp(x: Array, out: Array, grad: Array) -> Array:
-    lead = len(lead_axes(grad, out))
-    return np.transpose(grad, (*range(lead), *reversed(range(lead, np.ndim(grad)))))
 
 
 def _stack_vjp(index: int) -> Callable[..., Array]:
@@ -194,14 +190,17 @@ def _scatter_vjp(g: Array, x: Array, out: Array, grad: Array, key: str = "") -> 
 
 
 ROWS = [
+    # transpose(x): the axes reversed; transpose(x, [1, 0, 2]): in that order (rules: reshaping.py).
     Op(
         "transpose",
         ("x",),
-        np.transpose,
-        (Partial("transpose(grad)", vjp=_transpose_vjp),),
+        transpose_forward,
+        (Partial(transpose_formula, vjp=transpose_vjp),),
         "transpose",
+        check=transpose_check,
         shapes=((2, 3),),
         pointwise=False,
+        options=(("axes", None),),
     ),
     # x[i, j]: one index per dimension, whole numbers written in the source. Selection: the
     # other elements get 0 even from an inf or nan upstream (PyTorch). Indices past i1 share

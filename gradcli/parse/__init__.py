@@ -14,6 +14,7 @@ import json
 import math
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import lark
 from lark import Lark, Token, Transformer
@@ -156,8 +157,18 @@ class _NewlinesInBrackets:
             yield token
 
 
+def _grammars():
+    """The folder of the grammar and its tables: the package gradcli.grammars once installed;
+    the repository's grammars/ when gradcli is imported from a checkout that maps no package
+    there (`python -c "import gradcli"` at the top of a clone after a non-editable install)."""
+    try:
+        return resources.files("gradcli.grammars")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "grammars"
+
+
 def grammar_text() -> str:
-    return resources.files("gradcli.grammars").joinpath("expr.lark").read_text(encoding="utf-8")
+    return _grammars().joinpath("expr.lark").read_text(encoding="utf-8")
 
 
 # The LALR tables ship beside the grammar as JSON, made by `python -m gradcli.parse --write-tables`.
@@ -179,7 +190,7 @@ def _int_keys(pairs: list[tuple[str, object]]) -> dict:
 
 def _shipped_tables(grammar: str) -> tuple[dict, dict] | None:
     try:
-        text = resources.files("gradcli.grammars").joinpath(_TABLES).read_text(encoding="utf-8")
+        text = _grammars().joinpath(_TABLES).read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     tables = json.loads(text, object_pairs_hook=_int_keys)
@@ -201,7 +212,7 @@ def write_tables() -> str:
     grammar = grammar_text()
     data, memo = _build(grammar).memo_serialize([TerminalDef, Rule])
     text = json.dumps({"key": _tables_key(grammar), "data": data, "memo": memo}, sort_keys=True)
-    path = resources.files("gradcli.grammars").joinpath(_TABLES)
+    path = _grammars().joinpath(_TABLES)
     with open(str(path), "w", encoding="utf-8") as file:
         file.write(text + "\n")
     return str(path)

@@ -64,6 +64,7 @@ def read_data(
     if isinstance(data, Mapping) or is_inline(specs):
         return _inline_columns(named_values(data, "--data")), "--data", True
     file = open_points(specs[0])
+    file.same_shape = True  # descend stacks the samples: one of another shape is a bad row, by line
     try:
         return _file_columns(file, wanted, skip_bad), file.label, False
     except UnicodeDecodeError:

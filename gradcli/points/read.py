@@ -21,9 +21,11 @@ import numpy as np
 
 from ..binding import no_value_message
 from ..errors import GradcliError, Span
+from ..valuetext import NotNumbers, json_array
 from .columns import Column
 
 _SKIP_HINT = "fix the row, or pass --skip-bad to skip bad rows (they are counted on stderr)"
+_ARRAYS_IN_JSONL = 'a CSV cell holds one number; give arrays in JSON Lines: {"x": [1, 2]}'
 
 
 class _Bad(Exception):
@@ -88,7 +90,8 @@ class PointsFile:
     ) -> GradcliError:
         """`line 4 of points.csv: x is not a number: 'abc'`, with the row and a caret under the cell."""
         width = len(text) if width is None else width
-        span = Span(line, start + 1, start, start + max(width, 1))
+        offset = line - 1 + start  # into the source below: the line after line - 1 new lines
+        span = Span(line, start + 1, offset, offset + max(width, 1))
         return GradcliError(
             f"line {line} of {self.label}: {reason}",
             span=span,
@@ -130,6 +133,7 @@ def _not_a_number(name: str, cell: str) -> str:
     if not cell.strip():
         return no_value_message([name])
     ascii_hint = "" if cell.isascii() else " (numbers are written with the ASCII digits 0-9)"
+    ascii_hint = f" ({_ARRAYS_IN_JSONL})" if cell.lstrip().startswith("[") else ascii_hint
     return f"{name} is not a number: {cell!r}{ascii_hint}"
 
 
@@ -199,7 +203,11 @@ class CsvPoints(PointsFile):
         bad: dict[int, _Bad] = {}
         for i, row in enumerate(rows):
             if len(row) != width:
-                bad[i] = _Bad(f"the row has {len(row)} fields, the header {width}")
+                split = any(cell.lstrip().startswith("[") for cell in row)  # [1,2] split at its commas
+                bad[i] = _Bad(
+                    f"the row has {len(row)} fields, the header {width}"
+                    + (f" ({_ARRAYS_IN_JSONL})" if split else "")
+                )
         columns = {}
         for name, j in index.items():
             cells = [row[j] if j < len(row) else "" for row in rows] if bad else [row[j] for row in rows]
@@ -228,7 +236,6 @@ class CsvPoints(PointsFile):
 
 
 _MISSING = object()
-_NON_FINITE = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}  # as gradcli's JSON writes them
 
 
 def _json_value(name: str, value) -> float | np.ndarray:
@@ -237,17 +244,11 @@ def _json_value(name: str, value) -> float | np.ndarray:
         return float(value)
     if value is _MISSING or value is None:
         raise _Bad(no_value_message([name]), f'"{name}"')
-    if kind is str and value in _NON_FINITE:
-        return _NON_FINITE[value]
-    if kind is list:
-        try:
-            array = np.array(value)
-        except ValueError:  # ragged
-            array = None
-        if array is not None and array.dtype.kind in "fi":  # not bools, strings or objects
-            return array.astype(np.float64)
-    shown = json.dumps(value)
-    raise _Bad(f"{name} is not a number: {shown if len(shown) < 40 else shown[:37] + '...'}", f'"{name}"')
+    try:  # a number written as a string ("nan", "inf", as gradcli writes them), or nested lists
+        array = json_array(value)
+    except NotNumbers as problem:
+        raise _Bad(problem.describe(name), f'"{name}"') from None
+    return float(array) if array.ndim == 0 else array
 
 
 class JsonlPoints(PointsFile):
@@ -259,6 +260,8 @@ class JsonlPoints(PointsFile):
             (number, text) for number, line in enumerate(self._lines, 1) if (text := line.strip())
         )
         self._decode = json.JSONDecoder().raw_decode
+        self._shapes: dict[str, tuple[tuple[int, ...], int]] = {}  # each array field's first shape, its line
+        self.same_shape = False  # every point's arrays of one shape (descend stacks them), else bad rows
         self._first: list[tuple[int, str]] = []
         first = None
         for number, text in self._numbered:  # the first object gives the columns
@@ -318,24 +321,14 @@ class JsonlPoints(PointsFile):
         columns: dict[str, Column] = {}
         for name in needed:
             cells = [obj.get(name, _MISSING) for obj in objects]
-            if not bad and set(map(type, cells)) <= {float, int}:
+            if not bad and set(map(type, cells)) <= {float, int} and self._shapes.get(name, ((),))[0] == ():
                 try:
                     columns[name] = np.array(cells, dtype=np.float64)
+                    self._shapes.setdefault(name, ((), batch[0][0]))
                     continue
                 except OverflowError:  # an integer beyond float64
                     pass
-            parsed: list = []
-            for i, cell in enumerate(cells):
-                try:
-                    parsed.append(_json_value(name, cell))
-                except (_Bad, OverflowError) as problem:
-                    if i not in bad:
-                        bad[i] = problem if isinstance(problem, _Bad) else _Bad(f"{name} is too large")
-                    parsed.append(0.0)
-            if all(type(v) is float for v in parsed):
-                columns[name] = np.array(parsed, dtype=np.float64)
-            else:
-                columns[name] = [np.asarray(v, dtype=np.float64) for v in parsed]
+            columns[name] = self._column(name, cells, batch, bad)
         chunk = Chunk([number for number, _ in batch], objects, columns, [])
 
         def text(i: int) -> tuple[str, int, int | None]:
@@ -344,6 +337,29 @@ class JsonlPoints(PointsFile):
             return (line, found, len(key)) if found >= 0 else (line, 0, None)
 
         return self._settle(chunk, bad, skip_bad, text)
+
+    def _column(self, name: str, cells: list, batch: list[tuple[int, str]], bad: dict[int, _Bad]) -> Column:
+        """One variable at the points of a batch: (N, ...) values of one shape, else a list of
+        arrays (each point is evaluated alone: shapes need not agree, unless `same_shape`). A bad
+        cell makes a bad row, its value zeros of the field's shape."""
+        parsed: list = []
+        for i, cell in enumerate(cells):
+            try:
+                value = _json_value(name, cell)
+                shape, line = self._shapes.setdefault(name, (np.shape(value), batch[i][0]))
+                if self.same_shape and np.shape(value) != shape:
+                    seen = f"has shape {np.shape(value)} here, {shape} on line {line}"
+                    raise _Bad(f"{name} {seen} (every point's {name} has one shape)", f'"{name}"')
+            except (_Bad, OverflowError) as problem:
+                bad.setdefault(i, problem if isinstance(problem, _Bad) else _Bad(f"{name} is too large"))
+                value = None
+            parsed.append(value)
+        shapes = {np.shape(value) for value in parsed if value is not None}
+        shapes = shapes or {self._shapes.get(name, ((),))[0]}
+        filled = [np.zeros(next(iter(shapes))) if value is None else value for value in parsed]
+        if len(shapes) > 1:
+            return [np.asarray(value, dtype=np.float64) for value in filled]
+        return np.array(filled, dtype=np.float64).reshape((len(parsed), *shapes.pop()))
 
 
 def open_points(path: str) -> PointsFile:

@@ -46,7 +46,28 @@ def number(value, digits: int) -> str:
         elif token in ("[", "]"):
             token = r"\left" + token if token == "[" else r"\right" + token
         out.append(token)
-    return " ".join(out).replace(" , ", ", ")
+    return _summary_in_maths(" ".join(out).replace(" , ", ", "))
+
+
+# A big array is summarised as `<5×5 array: 1, 2, 3, … min 0, max 9>` (numbers.format_value):
+# in maths mode its words and signs need LaTeX of their own, or pdflatex stops at `×`.
+_SUMMARY_SIGNS = (
+    ("<", r"\langle "),
+    (">", r" \rangle"),
+    ("×", r" \times "),
+    ("…", r"\ldots"),
+    (" array:", r"\ \text{array:}"),
+    (" min ", r"\ \text{min}\ "),
+    (" max ", r"\ \text{max}\ "),
+)
+
+
+def _summary_in_maths(text: str) -> str:
+    if not text.startswith("<"):
+        return text
+    for sign, latex in _SUMMARY_SIGNS:
+        text = text.replace(sign, latex)
+    return text
 
 
 def _text(text: str) -> str:
