@@ -103,11 +103,11 @@ ERRORS = [
     ),
     ("cross_entropy(z, y, axis=[0, 1])", "z=[[1,2,3],[0,1,2]],y=[0,1]", "axis is the one class axis"),
     ("cross_entropy(z, y, axis=2)", "z=[[1,2,3],[0,1,2]],y=[0,1]", "axis 2 is out of range"),
-    ("cross_entropy(z, y)", "z=1,y=0", "logits need a class axis"),
+    ("cross_entropy(z, y)", "z=1,y=0", "logits has no class axis"),
     (
         "bce(p, y)",
         "p=[0.5,1.2],y=[0,1]",
-        "bce takes probabilities p from 0 to 1, but p[1] is 1.2: for scores (logits), use bce_with_logits",
+        "p holds probabilities, from 0 to 1, but p[1] is 1.2: for scores (logits), use bce_with_logits",
     ),
     ("bce(p, y)", "p=[0.5,nan],y=[0,1]", "p[1] is nan"),
     ("bce(p, y)", "p=[0.5,0.2],y=1", "the two inputs have one shape: (2,) and () differ"),

@@ -68,7 +68,7 @@ def _index_problem(target: Array, classes: int) -> str | None:
 def _target_problem(x: Array, target: Array, axis: object, scores: str) -> str | None:
     """Why (scores, target, axis) do not make a loss over classes, or None."""
     if np.ndim(x) == 0:
-        return f"{scores} need a class axis: C scores for one sample, or one row of C scores a sample"
+        return f"{scores} has no class axis: give C scores for one sample, or one row of C scores a sample"
     problem = _axis_problem(x, axis)
     if problem is not None or not is_indices(x, target):
         return problem
@@ -77,7 +77,7 @@ def _target_problem(x: Array, target: Array, axis: object, scores: str) -> str |
     if np.shape(target) != samples:
         return (
             f"target is class indices of shape {samples} (one per sample) or probabilities of "
-            f"shape {np.shape(x)} (the shape of the {scores}), not {np.shape(target)}"
+            f"shape {np.shape(x)} (the shape of {scores}), not {np.shape(target)}"
         )
     return _index_problem(target, np.shape(x)[a])
 
@@ -294,7 +294,7 @@ ROWS = [
             Partial(_nll_target_formula, vjp=_nll_target_vjp, cut=_index_cut),
         ),
         "nll",
-        check=_check("log-probabilities"),
+        check=_check("logp"),
         shapes=((4, 3), (4, 3)),
         pointwise=False,
         options=CLASS_OPTIONS,

@@ -213,7 +213,7 @@ def _bce_check(p: Array, y: Array, reduction: object = "mean") -> str | None:
             at = f"p[{', '.join(map(str, where))}]" if np.ndim(p) else "p"
             value = np.asarray(p)[tuple(where)]
             problem = (
-                f"bce takes probabilities p from 0 to 1, but {at} is {value:g}: for scores (logits), "
+                f"p holds probabilities, from 0 to 1, but {at} is {value:g}: for scores (logits), "
                 "use bce_with_logits(z, y), or bce(sigmoid(z), y)"
             )
     return problem
