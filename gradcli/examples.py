@@ -1,7 +1,9 @@
-"""The worked examples of the seed notebooks, each as a gradcli command: the one list that
-`gradcli demo` runs (reading it through `api.seed_examples()`) and `docs/build.py` turns into
-docs/seeds.md, so the two cannot drift. This module is data (the records are in
-records/examples.py); which examples this gradcli can run is the CLI's to say (cli/cmd_demo.py).
+"""The worked examples of the seed notebooks (and, as a sixth group, those of a deep-learning
+course: a batch with cross-entropy, a layer norm, an MLP, attention), each as a gradcli
+command: the one list that `gradcli demo` runs (reading it through `api.seed_examples()`) and
+`docs/build.py` turns into docs/seeds.md, so the two cannot drift. This module is data (the
+records are in records/examples.py); which examples this gradcli can run is the CLI's to say
+(cli/cmd_demo.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ SEEDS = {
     2: "Back-propagation and autograd (computation graph, linear loss, a training loop)",
     3: "A micrograd-style Value class: manual and automated backpropagation of a tanh neuron",
     4: "Autograd of a sigmoid neuron, step by step",
+    # Not a notebook: the worked examples a deep-learning course asks for (issue 16).
+    5: "Beyond the seeds: a deep-learning course (a batch, a layer norm, an MLP, attention)",
 }
 
 SIGMOID = "a = w0*x0; b = w1*x1; c = a + b; d = c + w2; e = -d; f = exp(e); g = 1 + f; h = 1/g"
@@ -24,8 +28,65 @@ MAX_PROGRAM = "y0 = x0*w0; y1 = x1*w1; y2 = y0 + y1; y3 = exp(y2); y4 = max(y3, 
 NEURON_003 = "x1w1 = x1*w1; x2w2 = x2*w2; x1w1_x2w2 = x1w1 + x2w2; n = x1w1_x2w2 + b; o = tanh(n)"
 NEURON_003_AT = "x1=2,x2=0,w1=-3,w2=1,b=6.8814"
 LINEAR_000_AT = "w=[[-0.2819,-0.1359,0.4542,0.1628]],b=[0.4950],x=[1,2,3,4]"
+# A batch of 4 samples with 2 features (the course examples share it).
+BATCH_X = "X=[[1,2],[0.5,-1],[0,0.5],[-2,1]]"
+SOFTMAX_REGRESSION_AT = BATCH_X + ",W=[[0.1,0.2,-0.3],[0.4,-0.5,0.6]],b=[0.1,0,-0.1],y=[2,0,1,1]"
+LAYER_NORM = (
+    "h = (x - mean(x, axis=-1, keepdims=1)) / sqrt(var(x, axis=-1, keepdims=1) + 1e-5) * g + b; mse(h, t)"
+)
+LAYER_NORM_AT = "x=[[1,2,4],[0.5,-1,0]],g=[1,0.5,2],b=[0,0.1,-0.1],t=[[0,0,1],[1,0,0]]"
+MLP = "z = X @ W1 + b1; h = where(z > 0, z, 0.01*z); yhat = h @ W2 + b2; mse(yhat, y)"
+MLP_AT = (
+    BATCH_X + ",W1=[[0.5,-0.3,0.8],[0.2,0.4,-0.6]],b1=[0.1,-0.25,0],W2=[1,-0.5,0.3],b2=0.2,y=[1,0,0.5,-1]"
+)
+ATTENTION = "A = softmax(Q @ transpose(K) / sqrt(d), axis=-1); sum(A @ V)"
+ATTENTION_AT = "Q=[[1,0],[0.5,-1]],K=[[0.2,0.4],[-0.3,0.8],[1,-0.5]],V=[[1,2],[0,-1],[0.5,0.5]],d=2"
 
 EXAMPLES: tuple[Example, ...] = (
+    # --- beyond the seeds: a deep-learning course (tests/test_course_examples.py checks each) -----
+    # First in the list (their section of docs/seeds.md comes last, after the seeds: SEEDS's
+    # order): `gradcli demo NAME`'s hint lists the names and the error printer keeps only the
+    # start and the end of a long line, which must keep showing sum-rule and sigmoid.
+    Example(
+        "softmax-regression",
+        5,
+        "Softmax regression on a batch",
+        "the mean cross-entropy of a linear classifier, cross_entropy(X @ W + b, y), over a batch of "
+        "4 samples with 2 features and 3 classes, and its gradients with respect to W and b",
+        ("eval", "cross_entropy(X @ W + b, y)", "--at", SOFTMAX_REGRESSION_AT, "--wrt", "W,b"),
+        "the cross-entropy step is the textbook one, grad * (softmax(v2, axis=-1) - onehot(y, "
+        "num_classes=3))/4, and the class indices y get no gradient, as in PyTorch",
+    ),
+    Example(
+        "layer-norm",
+        5,
+        "A layer norm",
+        "normalises each row of x by its mean and variance along the last axis, scales by g and "
+        "shifts by b, then an mse loss against a target t: gradients of x, g and b",
+        ("eval", LAYER_NORM, "--at", LAYER_NORM_AT, "--wrt", "x,g,b"),
+        "x reaches the loss along three paths (through the mean, the variance and x - mean), and the "
+        "sum rule at x adds them up; the variance's step is 2*(x - mean)/n as a formula",
+    ),
+    Example(
+        "mlp-where",
+        5,
+        "A two-layer MLP with a leaky ReLU written with where",
+        "z = X @ W1 + b1, h = where(z > 0, z, 0.01*z), yhat = h @ W2 + b2 and the mse against y, "
+        "over the batch of 4: gradients of both layers",
+        ("eval", MLP, "--at", MLP_AT, "--wrt", "W1,b1,W2,b2"),
+        "where sends the gradient into the chosen branch only (a mask, never 0 × the other branch), "
+        "and the comparison z > 0 gets none",
+    ),
+    Example(
+        "attention",
+        5,
+        "One-head attention",
+        "softmax(Q @ transpose(K) / sqrt(d), axis=-1) @ V for 2 queries and 3 keys of size d = 2, "
+        "summed to one number: gradients of Q, K and V",
+        ("eval", ATTENTION, "--at", ATTENTION_AT, "--wrt", "Q,K,V"),
+        "every product is a vector-Jacobian step over grad (grad @ transpose(V), transpose(A) @ grad) "
+        "and softmax's is A * (grad - sum(grad * A, axis=-1, keepdims=1))",
+    ),
     # --- seed 000 ---------------------------------------------------------------------------
     Example(
         "sum-rule",

@@ -68,6 +68,7 @@ from . import (
     activations,
     arithmetic,
     axes,
+    class_losses,
     cumulative,
     einsum,
     elementary,
@@ -76,6 +77,7 @@ from . import (
     joining,
     linalg,
     logexp,
+    losses,
     matrices,
     piecewise,
     reductions,
@@ -127,6 +129,8 @@ _ROWS: list[Op] = [
     *joining.ROWS,
     *matrices.ROWS,
     *einsum.ROWS,
+    *losses.ROWS,
+    *class_losses.ROWS,
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _ROWS}
