@@ -32,6 +32,7 @@ from .binding import wrt_not_a_variable
 from .errors import GradcliError
 from .graph import Graph, Node
 from .ops import ONE, OPS, Partial, einsum, joining, matrices, partial_of, reshaping
+from .ops.loss_tangents import LOSS_JVPS
 from .ops.shapes import index_key, put, take
 from .ops.tangents import AXIS_JVPS
 
@@ -226,6 +227,7 @@ _JVPS: dict[str, Callable[..., np.ndarray]] = {
     **joining.JVPS,
     **matrices.JVPS,
     **einsum.JVPS,
+    **LOSS_JVPS,
 }
 
 

@@ -196,7 +196,10 @@ class _Builder:
                 raise self.error(problem, span, hint)
             if _about_an_option(op, problem):  # `axis 3 is out of range ...`: that is the error
                 names = " and ".join(name for name, _ in op.options)
-                raise self.error(problem, span, f"the options of {op.symbol}(): {names}")
+                about_input = problem.split(" ", 1)[0] in op.params
+                raise self.error(
+                    problem, span, None if about_input else f"the options of {op.symbol}(): {names}"
+                )
             raise self.error(_shape_message(op, args), span, problem)
         node = self.add(op.name, inputs, value, span, options=options)
         if self.flagged:
@@ -329,8 +332,14 @@ def _shape_message(op: Op, args: list[np.ndarray]) -> str:
 
 
 def _about_an_option(op: Op, problem: str) -> bool:
-    """Whether a row's check speaks of one of its options (it starts with the option's name)."""
-    return any(problem.split(" ", 1)[0] == name for name, _ in op.options)
+    """Whether a row's check speaks of one of its options or inputs by name (`axis 3 is out of
+    range`, `target holds class indices ...`): then that is the error, not the shapes."""
+    return any(problem.split(" ", 1)[0] == name for name, _ in op.options) or _about_an_input(op, problem)
+
+
+def _about_an_input(op: Op, problem: str) -> bool:
+    words = problem.split(" ", 2)
+    return len(words) > 2 and words[0] in op.params and words[1] in ("holds", "has", "is")
 
 
 def _options_text(options: Options) -> str:

@@ -54,9 +54,12 @@ The rows live in one module per kind of op; a new op goes into the module of its
     reshaping.py    ravel squeeze flip repeat tile, transpose with axes=
     joining.py      concat, stack along an axis
     matrices.py     diag trace triu tril
+    losses.py       mse, huber, huber_loss, bce, bce_with_logits
+    class_losses.py cross_entropy, nll, onehot(t, num_classes=...)
+    loss_tangents.py forward-mode products of the losses (forward.py reads them)
     shapes.py       transpose, array literals, indexing (x[i, j]; x[1:3], x[[0, 2]]: slice), onehot, scatter
 
-Losses start a module of their own. This module assembles the table and the
+This module assembles the table and the
 lookups the language needs: by name, by function name and arity, by infix operator.
 """
 
