@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import GradcliError, Span, clip
 from .expr import Array, Assign, Binary, Call, Expr, Index, Name, Num, Program, Slice, Unary
+from .graph_messages import about_an_option, options_text, shape_message
 from .ops import BINARY_OPS, CONSTANTS, FUNCTION_NAMES, OPS, Op, Options
 from .parse.calls import index_key, plain_index, resolve_call, subscript_at_fault
 
@@ -181,7 +182,7 @@ class _Builder:
             except TypeError:  # an option of the wrong kind that the row's check let through
                 if not options:
                     raise
-                problem = f"these options do not fit {op.symbol}(): {_options_text(options)}"
+                problem = f"these options do not fit {op.symbol}(): {options_text(options)}"
         if problem is not None and not self.shapes_known:
             # Placeholder values (a graph drawn without --at): the shapes are unknown, not wrong.
             return self.add(op.name, inputs, np.float64(np.nan), span, options=options)
@@ -190,17 +191,17 @@ class _Builder:
                 hint = f"the array has shape {tuple(np.shape(args[0]))}; indices count from 0, -1 is the last"
                 # Underlined from the bracket to the index at fault: `x[0, 7`.
                 at_fault = subscript_at_fault(op, args, items, self.program.source)
-                end = _extent(at_fault) if at_fault is not None else None
+                end = extent(at_fault) if at_fault is not None else None
                 if span is not None and end is not None:
                     span = Span(span.line, span.column, span.start, max(span.end, end.end))
                 raise self.error(problem, span, hint)
-            if _about_an_option(op, problem):  # `axis 3 is out of range ...`: that is the error
+            if about_an_option(op, problem):  # `axis 3 is out of range ...`: that is the error
                 names = " and ".join(name for name, _ in op.options)
                 about_input = problem.split(" ", 1)[0] in op.params
                 raise self.error(
                     problem, span, None if about_input else f"the options of {op.symbol}(): {names}"
                 )
-            raise self.error(_shape_message(op, args), span, problem)
+            raise self.error(shape_message(op, args), span, problem)
         node = self.add(op.name, inputs, value, span, options=options)
         if self.flagged:
             self.flagged = False
@@ -231,8 +232,8 @@ class _Builder:
 
     def text(self, expr: Expr) -> str:
         """The source text of an expression, as the user typed it."""
-        extent = _extent(expr)
-        return self.program.source[extent.start : extent.end] if extent else "?"
+        found = extent(expr)
+        return self.program.source[found.start : found.end] if found else "?"
 
     def evaluate(self, root: Expr) -> int:
         """Post-order over the AST with an explicit stack; returns the root's node.
@@ -293,7 +294,7 @@ class _Builder:
             if type(literal) is not Num:
                 raise self.error(
                     "an index must be a whole number written in the source",
-                    _first_span(index) or item.span,
+                    first_span(index) or item.span,
                     "write x[0] or W[1, 2]; indices count from 0, and -1 is the last",
                 )
         stack.append((OPS["index"], 1 + len(item.indices), item.span, item.indices, ()))
@@ -320,37 +321,11 @@ class _Builder:
 NEG = OPS["neg"]
 
 
-def _shape_message(op: Op, args: list[np.ndarray]) -> str:
-    """`shapes (3,) and (2,) do not fit in '+'`, `shape (3,) does not fit in indexing`."""
-    shapes = [str(tuple(np.shape(a))) for a in args]
-    if op.name == "index":
-        return f"shape {shapes[0]} does not fit in indexing"
-    where = "in an array literal" if op.name == "stack" else f"in {op.symbol!r}"
-    if len(shapes) == 1:
-        return f"shape {shapes[0]} does not fit {where}"
-    return f"shapes {' and '.join(shapes)} do not fit {where}"
-
-
-def _about_an_option(op: Op, problem: str) -> bool:
-    """Whether a row's check speaks of one of its options or inputs by name (`axis 3 is out of
-    range`, `target holds class indices ...`): then that is the error, not the shapes."""
-    return any(problem.split(" ", 1)[0] == name for name, _ in op.options) or _about_an_input(op, problem)
-
-
-def _about_an_input(op: Op, problem: str) -> bool:
-    words = problem.split(" ", 2)
-    return len(words) > 2 and words[0] in op.params and words[1] in ("holds", "has", "is")
-
-
-def _options_text(options: Options) -> str:
-    return ", ".join(f"{name}={value!r}" for name, value in options)
-
-
-def _first_span(expr: Expr) -> Span | None:
+def first_span(expr: Expr) -> Span | None:
     return next((node.span for node in walk(expr) if node.span is not None), None)
 
 
-def _extent(expr: Expr) -> Span | None:
+def extent(expr: Expr) -> Span | None:
     """From the leftmost to the rightmost position the expression's nodes record.
 
     A binary node's span is its operator, so the leftmost operand's span gives the start; an
