@@ -83,13 +83,14 @@ def build_derivation(
     """The record (of type `record`, which the api gives its output methods): every node
     copied into a frozen row with its gradient and kink, and the steps."""
     nodes = []
+    kinked = {name for name, op in OPS.items() if op.kink is not None}  # the others never hit one
     with np.errstate(all="ignore"):
         for node in graph.nodes:
             grad = None
             if needs[node.id]:
                 grad = grads[node.id]
                 grad = np.zeros_like(node.value) if grad is None else grad
-            kink = _kink(graph, node)
+            kink = _kink(graph, node) if node.op in kinked else None
             record_node = NodeRecord(
                 node.id, node.name, node.op, node.inputs, node.value, grad, kink, node.options
             )
