@@ -211,3 +211,48 @@ def test_jsonl_input_with_carried_fields(tmp_path, monkeypatch):
     for fmt in ("jsonl", "csv"):
         fast_run, careful = _both_ways(monkeypatch, "eval", SIGMOID, "--points", str(path), "--format", fmt)
         assert fast_run == careful and fast_run[0] == 0
+
+
+JSONL_LINES = [
+    '{"w0": 1, "x0": 2.5, "w1": -3, "x1": 1e-5, "w2": 0}',
+    '{"w0": -0, "x0": -0.0, "w1": 1E5, "x1": 12345678901234567890123, "w2": 0.1}',
+    '{"id": 123456789012345678901234567890, "w0": 1, "x0": 2, "w1": 3, "x1": 4, "w2": 5}',
+    '{"id": [1, {"deep": -98765432109876543210}], "w0": 1, "x0": 2, "w1": 3, "x1": 4, "w2": 5}',
+    '{"id": 1e19, "w0": 1, "x0": 2, "w1": 3, "x1": 4, "w2": 5}',
+    '{"id": "a\\u00e9\\ud83d\\ude00", "w0": 1, "x0": 2, "w1": 3, "x1": 4, "w2": 5, "id": "dup"}',
+    '{"w0": NaN, "x0": Infinity, "w1": -Infinity, "x1": 4, "w2": 5}',
+    '{"id": "\\ud800", "w0": 1, "x0": 2, "w1": 3, "x1": 4, "w2": 5}',
+    '{"w0": 1e400, "x0": 2, "w1": 3, "x1": 4, "w2": 5}',
+    '{"w0": "nan", "x0": "inf", "w1": "-inf", "x1": 4, "w2": 5}',
+]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("line", JSONL_LINES)
+def test_jsonl_lines_read_as_json_reads_them(tmp_path, monkeypatch, line, fmt):
+    path = tmp_path / "points.jsonl"
+    first = '{"id": "first", "w0": 1, "x0": 2, "w1": 3, "x1": 4, "w2": 5}'
+    path.write_text(f"{first}\n{line}\n{first}\n")
+    fast_run, careful = _both_ways(monkeypatch, "eval", SIGMOID, "--points", str(path), "--format", fmt)
+    assert fast_run == careful
+
+
+@pytest.mark.parametrize(
+    "line", ["[1, 2]", '{"w0": 1} {"w0": 2}', '{"w0": 1,}', '{"w0": }', "{", '{"w0": 1}x', '"text"']
+)
+def test_jsonl_bad_lines_are_told_as_before(tmp_path, monkeypatch, line):
+    path = tmp_path / "points.jsonl"
+    good = '{"w0": 1, "x0": 2, "w1": 3, "x1": 4, "w2": 5}'
+    path.write_text(f"{good}\n{line}\n{good}\n")
+    for extra in ((), ("--skip-bad",)):
+        fast_run, careful = _both_ways(monkeypatch, "eval", SIGMOID, "--points", str(path), *extra)
+        assert fast_run == careful
+        assert fast_run[0] == (0 if extra else 2)
+
+
+def test_jsonl_objects():
+    assert fast.jsonl_objects(['{"a": 1, "b": [1.5, -0]}'], ["a"]) == [{"a": 1, "b": [1.5, 0]}]
+    assert fast.jsonl_objects(['{"a": 123456789012345678901234567890}'], ["a"]) is not None  # a number read
+    assert fast.jsonl_objects(['{"a": 1, "b": 123456789012345678901234567890}'], ["a"]) is None  # carried
+    assert fast.jsonl_objects(['{"a": NaN}'], ["a"]) is None
+    assert fast.jsonl_objects(["[1]"], ["a"]) is None

@@ -148,6 +148,52 @@ def csv_block(block: list[str], width: int, index: dict[str, int]) -> tuple[list
     return texts, columns
 
 
+def jsonl_objects(texts: list[str], needed: list[str]) -> list[dict] | None:
+    """Each text's JSON object as json.loads reads it, or None when any needs the careful path:
+    one that is not an object, or not JSON (orjson and json refuse the same texts, but json reads
+    NaN, Infinity and lone surrogates). An integer beyond 64 bits is a float to orjson, an int to
+    json: the same value, but printed otherwise where a writer copies the field, so a field
+    holding a float that big takes the careful path too (the `needed` ones, read into columns,
+    are checked there at once: `huge`)."""
+    if not ENABLED:
+        return None
+    loads = orjson.loads
+    try:
+        objects = [loads(text) for text in texts]
+    except orjson.JSONDecodeError:
+        return None
+    if not all(type(value) is dict for value in objects):
+        return None
+    read = set(needed)
+    for value in objects:
+        if not value.keys() <= read and _huge_float([v for k, v in value.items() if k not in read]):
+            return None
+    return objects
+
+
+def huge(column: np.ndarray | list) -> bool:
+    """Whether a column of numbers (or of arrays, one a point) holds one of 2^63 or more in
+    magnitude: maybe an integer beyond 64 bits, which json reads as an int (see jsonl_objects)."""
+    arrays = [column] if isinstance(column, np.ndarray) else column
+    with np.errstate(invalid="ignore"):
+        return any(bool(np.any(np.abs(np.asarray(array, dtype=np.float64)) >= 2.0**63)) for array in arrays)
+
+
+def _huge_float(values: list) -> bool:
+    """Whether nested lists and objects hold a float of 2^63 or more in magnitude."""
+    stack = list(values)
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is float and abs(value) >= 2.0**63:
+            return True
+        if kind is list:
+            stack.extend(value)
+        elif kind is dict:
+            stack.extend(value.values())
+    return False
+
+
 def _widths_agree(body: str, n: int, width: int) -> bool:
     """Every one of the n lines of `body` has width - 1 commas."""
     data = np.frombuffer(body.encode(), np.uint8)

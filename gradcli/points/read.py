@@ -22,7 +22,7 @@ from ..binding import no_value_message
 from ..errors import GradcliError
 from ..valuetext import NotNumbers, json_array
 from .columns import Column
-from .fast import csv_block
+from .fast import csv_block, huge, jsonl_objects
 from .rows import BadRow, Chunk, PointsFile
 
 __all__ = ["Chunk", "CsvPoints", "JsonlPoints", "PointsFile", "open_points"]
@@ -220,10 +220,13 @@ class JsonlPoints(PointsFile):
                 return
             yield self._parse(batch, needed, skip_bad)
 
-    def _parse(self, batch: list[tuple[int, str]], needed: list[str], skip_bad: bool) -> Chunk:
+    def _parse(
+        self, batch: list[tuple[int, str]], needed: list[str], skip_bad: bool, fast: bool = True
+    ) -> Chunk:
         bad: dict[int, BadRow] = {}
-        objects: list = []
-        for i, (_, text) in enumerate(batch):
+        objects: list = (jsonl_objects([text for _, text in batch], needed) if fast else None) or []
+        fast = bool(objects)  # read at I/O speed, else line by line:
+        for i, (_, text) in enumerate(batch if not fast else ()):
             try:
                 objects.append(self._object(text))
             except BadRow as problem:
@@ -249,6 +252,8 @@ class JsonlPoints(PointsFile):
                 except OverflowError:  # an integer beyond float64
                     pass
             columns[name] = self._column(name, cells, batch, bad)
+        if fast and any(map(huge, columns.values())):  # maybe an int beyond 64 bits: json keeps it one
+            return self._parse(batch, needed, skip_bad, fast=False)
         chunk = Chunk([number for number, _ in batch], objects, columns, [])
 
         def text(i: int) -> tuple[str, int, int | None]:

@@ -83,6 +83,9 @@ class JsonlWriter:
         bound = set(self.bound)
         prefixes = []
         for obj, line in zip(chunk.rows(), chunk.lines, strict=True):
+            if obj.keys() <= bound:  # nothing to carry (the usual case), found without a loop
+                prefixes.append("")
+                continue
             extra = {key: value for key, value in obj.items() if key not in bound}
             if not extra:
                 prefixes.append("")
