@@ -269,7 +269,7 @@ def end_to_end(
         if before is not None:
             commands[f"gradcli before -> {fmt}"] = (
                 [*ours, str(folder / f"before.{fmt}")],
-                before_env(before),
+                before_env(before, env),
             )
         if pyarrow is not None and orjson is not None:
             commands[f"anchor -> {fmt}"] = (
