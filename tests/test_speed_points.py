@@ -256,3 +256,30 @@ def test_jsonl_objects():
     assert fast.jsonl_objects(['{"a": 1, "b": 123456789012345678901234567890}'], ["a"]) is None  # carried
     assert fast.jsonl_objects(['{"a": NaN}'], ["a"]) is None
     assert fast.jsonl_objects(["[1]"], ["a"]) is None
+
+
+def test_points_from_standard_input(monkeypatch):
+    text = "w0,x0,w1,x1,w2\r\n1,2,3,4,5\r\n-0.5,1e-7,3.25,-0,2e300\r\n"
+    runs = []
+    for enabled in (True, False):
+        monkeypatch.setattr(fast, "ENABLED", enabled)
+        run = run_cli("eval", SIGMOID, "--points", "-", "--format", "csv", stdin=text)
+        runs.append((run.code, run.out, run.err))
+    assert runs[0] == runs[1] and runs[0][0] == 0
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_descend_reads_its_data_as_before(tmp_path, monkeypatch, suffix):
+    rng = np.random.default_rng(3)
+    x1, x2, noise = rng.normal(size=(3, 300)).tolist()
+    samples = [(a, b, 2 * a - b + 0.5 + 0.01 * e) for a, b, e in zip(x1, x2, noise, strict=True)]
+    path = tmp_path / f"data.{suffix}"
+    if suffix == "csv":
+        rows = [f"s{k},{a!r},{b!r},{c!r}" for k, (a, b, c) in enumerate(samples)]
+        path.write_text("id,x1,x2,y\n" + "\n".join(rows) + "\n")
+    else:
+        rows = [f'{{"x1": {a!r}, "x2": {b!r}, "y": {c!r}}}' for a, b, c in samples]
+        path.write_text("\n".join(rows) + "\n")
+    args = ("descend", "(w1*x1 + w2*x2 + b - y)^2", "--data", str(path), "--params", "w1=0,w2=0,b=0")
+    fast_run, careful = _both_ways(monkeypatch, *args, "--batch", "32", "--epochs", "5", "--json")
+    assert fast_run == careful and fast_run[0] == 0
