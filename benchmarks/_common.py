@@ -27,10 +27,49 @@ THREAD_VARIABLES = (
 )
 
 
-def arguments(description: str) -> argparse.Namespace:
+def arguments(description: str, before: bool = False) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a rough look, not figures)")
+    if before:
+        parser.add_argument(
+            "--before",
+            metavar="DIR",
+            help="also measure the gradcli in this source tree, in the same run (the figures before a "
+            "change): git archive COMMIT | tar -x -C DIR && ln -s ../grammars DIR/gradcli/grammars",
+        )
     return parser.parse_args()
+
+
+def before_env(folder: str | None, base: dict[str, str]) -> dict[str, str] | None:
+    """`base` with the gradcli of an earlier source tree (`--before DIR`) first on PYTHONPATH,
+    ahead of the installed one. None without --before."""
+    if folder is None:
+        return None
+    root = os.path.abspath(folder)
+    if not os.path.isfile(os.path.join(root, "gradcli", "grammars", "expr.lark")):
+        raise SystemExit(
+            f"--before {folder}: no gradcli/grammars/expr.lark there (ln -s ../grammars gradcli/grammars)"
+        )
+    return {**base, "PYTHONPATH": root}
+
+
+def run_timed(
+    argv: Sequence[str], env: dict[str, str] | None = None, cwd: str | None = None
+) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of one process, which must succeed. Give `cwd` outside
+    the checkout when PYTHONPATH should decide which gradcli `python -m gradcli` runs."""
+    import subprocess
+
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(argv)[:200]}\n{process.stderr.read().decode()[:800]}")
+    process.stderr.close()
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def cpu_model() -> str:

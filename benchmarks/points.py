@@ -15,20 +15,23 @@ Timed apart, in one run:
   and reuse freed memory), and with its default thread count. The target is checked against the
   faster of PyTorch's one-thread ways. The rivals take turns in every round, so a busy moment of
   the machine hits them alike; medians after a warm-up round;
-- writing the JSON Lines;
-- end to end: `gradcli eval SOURCE --points FILE -o OUT.jsonl` as a process, the whole file.
+- writing the JSON Lines and the CSV (gradcli's writers, from the computed results);
+- end to end, the whole file, each a process of its own, in turn: `gradcli eval SOURCE --points
+  FILE -o OUT.jsonl` and `-o OUT.csv`, beside the anchor (benchmarks/_points_anchor.py: pyarrow's
+  CSV reader, the same sums in numpy, orjson writing each point's JSON object, or pyarrow's CSV
+  writer) and, with `--before DIR`, the gradcli of an earlier source tree (whose output must be
+  byte-identical). Target: within 1.2x the anchor.
 
-PyTorch is an optional extra (`pip install -e ".[bench]"`); without it its rows say so. gradcli
-never imports torch.
+PyTorch and pyarrow are optional extras (`pip install -e ".[bench]"`); without them their rows
+say so. gradcli never imports either.
 
-    python benchmarks/points.py [--quick]
+    python benchmarks/points.py [--quick] [--before DIR]
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,23 +39,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from _common import arguments, median, print_machine, seconds, spread, table, verdict
+from _common import arguments, before_env, median, print_machine, run_timed, seconds, spread, table, verdict
 
 import gradcli
 from gradcli.gcpause import no_gc
 from gradcli.points.evaluate import DEFAULT_CHUNK, evaluate_points
 from gradcli.points.read import open_points
-from gradcli.points.write import JsonlWriter
+from gradcli.points.write import CsvWriter, JsonlWriter
 
 SOURCE = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
 VARIABLES = ("w0", "x0", "w1", "x1", "w2")
 POINTS = 1_000_000
 TARGET = 1.5  # gradcli's compute within 1.5x PyTorch's (float64, one thread each)
+IO_TARGET = 1.2  # the whole command within 1.2x the anchor pipeline (pyarrow + orjson)
+ANCHOR = str(Path(__file__).with_name("_points_anchor.py"))
 
 try:
     import torch
 except ImportError:  # an optional rival: skipped with a note, never faked
     torch = None
+try:
+    import orjson
+    import pyarrow
+except ImportError:  # the anchor's libraries: skipped with a note, never faked
+    pyarrow = orjson = None
 
 
 def write_points(path: Path, n: int) -> None:
@@ -67,14 +77,12 @@ def write_points(path: Path, n: int) -> None:
 
 def read_all(path: Path):
     """gradcli's reader over the whole file, as the command runs it (the garbage collector paused):
-    the chunks, each with its parsed columns (the rows themselves dropped, as the command does)."""
+    the chunks, each with its rows' texts and parsed columns."""
     points = open_points(str(path))
     chunks = []
     try:
         with no_gc():
-            for chunk in points.chunks(list(VARIABLES), DEFAULT_CHUNK, skip_bad=False):
-                chunk.records = []  # written already, in the command; only the columns are kept here
-                chunks.append(chunk)
+            chunks.extend(points.chunks(list(VARIABLES), DEFAULT_CHUNK, skip_bad=False))
     finally:
         points.close()
     return points, chunks
@@ -131,7 +139,7 @@ def cpu_time(function: Callable[[], object]) -> float:
 
 
 def main() -> None:
-    args = arguments(__doc__.splitlines()[0])
+    args = arguments(__doc__.splitlines()[0], before=True)
     repeat = 3 if args.quick else 9
     few = 2 if args.quick else 4  # the phases that take seconds
     print_machine("Many points: eval --points, 10^6 points of seed 004's sigmoid", args.quick)
@@ -180,32 +188,24 @@ def main() -> None:
                 ours_grad = np.concatenate([r.gradient[name] for r in ours])
                 worst = max(worst, float(np.max(np.abs(ours_grad - grads[name].numpy()))))
 
-        # Writing JSON Lines, apart.
-        def write():
-            with open(os.devnull, "w") as out, no_gc():
-                writer = JsonlWriter(out, points, list(VARIABLES), {}, VARIABLES)
-                for chunk, results in zip(chunks, ours, strict=True):
-                    writer.write(chunk, results)
+        # Writing JSON Lines and CSV, apart.
+        def write(fmt: str) -> Callable[[], None]:
+            def run() -> None:
+                with open(os.devnull, "w") as out, no_gc():
+                    writer = (
+                        CsvWriter(out, points, VARIABLES)
+                        if fmt == "csv"
+                        else JsonlWriter(out, points, list(VARIABLES), {}, VARIABLES)
+                    )
+                    for chunk, results in zip(chunks, ours, strict=True):
+                        writer.write(chunk, results)
 
-        write_times = rounds({"write": write}, few)["write"]
+            return run
 
-        # End to end: the command a user runs, the whole file.
-        out_path = Path(folder) / "out.jsonl"
-        command = [
-            sys.executable,
-            "-m",
-            "gradcli",
-            "eval",
-            SOURCE,
-            "--points",
-            str(path),
-            "-o",
-            str(out_path),
-        ]
-        env = {**os.environ, "NO_COLOR": "1"}
-        e2e = rounds({"e2e": lambda: subprocess.run(command, check=True, env=env)}, few)["e2e"]
-        with open(out_path) as written:
-            assert sum(1 for _ in written) == POINTS
+        write_times = rounds({"jsonl": write("jsonl"), "csv": write("csv")}, few)
+
+        # End to end: the command a user runs, the whole file, beside the anchor and the before.
+        e2e = end_to_end(path, Path(folder), args.before, few)
 
     t = {name: median(v) for name, v in times.items()}
     rate = lambda s: f"{POINTS / s / 1e6:.2f} M/s"  # noqa: E731
@@ -230,25 +230,11 @@ def main() -> None:
         rows.append(
             [f"compute: {name}", seconds(t[name]), spread(times[name]), rate(t[name]), seconds(cpu[name])]
         )
-    rows.append(
-        [
-            "write JSON Lines (gradcli)",
-            seconds(median(write_times)),
-            spread(write_times),
-            rate(median(write_times)),
-            "",
-        ]
-    )
-    rows.append(
-        [
-            "end to end: gradcli eval --points FILE -o OUT",
-            seconds(median(e2e)),
-            spread(e2e),
-            rate(median(e2e)),
-            "",
-        ]
-    )
+    for fmt, label in (("jsonl", "JSON Lines"), ("csv", "CSV")):
+        took = write_times[fmt]
+        rows.append([f"write {label} (gradcli)", seconds(median(took)), spread(took), rate(median(took)), ""])
     table(["phase", "wall time", "spread", "points/s", "CPU time (one call)"], rows)
+    report_end_to_end(e2e)
 
     print("## Compute: gradcli against PyTorch (float64 on both sides)")
     if torch is None:
@@ -268,7 +254,75 @@ def main() -> None:
         ],
     )
     print(f"largest difference between gradcli's and PyTorch's values and gradients: {worst:.2e}")
-    print(f"end to end, the whole file: {POINTS / median(e2e):,.0f} points per second")
+
+
+def end_to_end(
+    path: Path, folder: Path, before: str | None, repeat: int
+) -> dict[str, list[tuple[float, float]]]:
+    """Each command a process of its own, in turn in every round (after an untimed one): gradcli
+    to JSON Lines and to CSV, the anchor doing the same, and the gradcli of `before`."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    commands: dict[str, tuple[list[str], dict[str, str] | None]] = {}
+    for fmt in ("jsonl", "csv"):
+        ours = [sys.executable, "-m", "gradcli", "eval", SOURCE, "--points", str(path), "-o"]
+        commands[f"gradcli -> {fmt}"] = ([*ours, str(folder / f"after.{fmt}")], env)
+        if before is not None:
+            commands[f"gradcli before -> {fmt}"] = (
+                [*ours, str(folder / f"before.{fmt}")],
+                before_env(before, env),
+            )
+        if pyarrow is not None and orjson is not None:
+            commands[f"anchor -> {fmt}"] = (
+                [sys.executable, ANCHOR, fmt, str(path), str(folder / f"anchor.{fmt}")],
+                env,
+            )
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for round_ in range(repeat + 1):
+        for name, (argv, run_env) in commands.items():
+            took = run_timed(argv, run_env, cwd=str(folder))  # not the checkout: PYTHONPATH decides
+            if round_:
+                times[name].append(took)
+    for fmt in ("jsonl", "csv"):
+        after = (folder / f"after.{fmt}").read_bytes()
+        assert after.count(b"\n") == POINTS + (fmt == "csv")
+        if before is not None:
+            assert after == (folder / f"before.{fmt}").read_bytes(), f"the {fmt} output changed"
+    return times
+
+
+def report_end_to_end(e2e: dict[str, list[tuple[float, float]]]) -> None:
+    print(f"## End to end: the whole file, {POINTS:,} points, each command a process (medians)")
+    rows = []
+    for name, runs in e2e.items():
+        walls, cpus = [wall for wall, _ in runs], [cpu for _, cpu in runs]
+        fmt = name.rsplit(" ", 1)[1]
+        anchor = e2e.get(f"anchor -> {fmt}")
+        ratio = f"{median(walls) / median([w for w, _ in anchor]):.2f}x" if anchor else "n/a"
+        cpu_ratio = f"{median(cpus) / median([c for _, c in anchor]):.2f}x" if anchor else "n/a"
+        rows.append(
+            [
+                name,
+                seconds(median(walls)),
+                seconds(min(walls)),
+                spread(walls),
+                seconds(median(cpus)),
+                ratio,
+                cpu_ratio,
+            ]
+        )
+    table(["command", "wall", "min", "spread", "CPU (user+sys)", "/ anchor (wall)", "/ anchor (CPU)"], rows)
+    if not any(name.startswith("anchor") for name in e2e):
+        print("the anchor needs pyarrow and orjson: pip install -e '.[bench]' (no ratio without it)")
+        return
+    for fmt in ("jsonl", "csv"):
+        ratio = median([w for w, _ in e2e[f"gradcli -> {fmt}"]]) / median(
+            [w for w, _ in e2e[f"anchor -> {fmt}"]]
+        )
+        met = verdict(ratio <= IO_TARGET)
+        print(f"target  gradcli -> {fmt}: {ratio:.2f}x the anchor, target <= {IO_TARGET}x: {met}")
+    if any("before" in name for name in e2e):
+        print("the output of gradcli before and after: byte-identical (checked)")
+    print()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ The graph itself is never handed on, so no renderer can reach it.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import TypeVar
 
 import numpy as np
@@ -37,6 +38,15 @@ def _is_finite(value) -> bool:
         return bool(np.isfinite(np.sum(value))) or bool(np.isfinite(value).all())
 
 
+def all_finite(values: Iterable) -> bool:
+    """Whether every number of `values` (numbers or arrays) is finite: numbers in one numpy call,
+    so 10^5 variables' gradients are checked at once rather than one by one."""
+    values = list(values)
+    if all(type(value) is np.float64 for value in values):
+        return bool(np.isfinite(np.fromiter(values, np.float64, len(values))).all())
+    return all(_is_finite(value) for value in values)
+
+
 def first_non_finite(graph: Graph) -> str | None:
     """Where NaN or ±inf first appears: the node whose inputs are all finite but not its value.
 
@@ -44,6 +54,8 @@ def first_non_finite(graph: Graph) -> str | None:
     only they are read: on big arrays a scan of every node would cost as much as the forward pass.
     """
     candidates = sorted({*graph.suspects, *(n.id for n in graph.nodes if not n.inputs)})
+    if all_finite(graph.nodes[i].value for i in candidates):
+        return None  # the usual case, with 10^5 inputs: one check of them all
     finite = {i: _is_finite(graph.nodes[i].value) for i in candidates}
     for node in (graph.nodes[i] for i in candidates):
         if not finite[node.id] and all(finite.get(i, True) for i in node.inputs):
@@ -71,13 +83,14 @@ def build_derivation(
     """The record (of type `record`, which the api gives its output methods): every node
     copied into a frozen row with its gradient and kink, and the steps."""
     nodes = []
+    kinked = {name for name, op in OPS.items() if op.kink is not None}  # the others never hit one
     with np.errstate(all="ignore"):
         for node in graph.nodes:
             grad = None
             if needs[node.id]:
                 grad = grads[node.id]
                 grad = np.zeros_like(node.value) if grad is None else grad
-            kink = _kink(graph, node)
+            kink = _kink(graph, node) if node.op in kinked else None
             record_node = NodeRecord(
                 node.id, node.name, node.op, node.inputs, node.value, grad, kink, node.options
             )

@@ -13,7 +13,7 @@ import numpy as np
 
 from .backprop import backprop, backprop_seeds, needs_grad, seed_chunks
 from .binding import as_array, check_values, wrt_not_a_variable
-from .derivation import build_derivation, first_non_finite
+from .derivation import all_finite, build_derivation, first_non_finite
 from .errors import GradcliError
 from .expr import Program
 from .gcpause import no_gc
@@ -91,11 +91,12 @@ def evaluate_program(
             warnings.append(
                 "the output is an array: gradients are Jacobians, and steps are shown for scalar outputs only"
             )
-    for name, grad in gradient.items():
-        if not np.all(np.isfinite(grad)):
-            warnings.append(
-                f"the gradient with respect to {name!r} is not finite: {np.asarray(grad).tolist()}"
-            )
+    if not all_finite(gradient.values()):
+        for name, grad in gradient.items():
+            if not np.all(np.isfinite(grad)):
+                warnings.append(
+                    f"the gradient with respect to {name!r} is not finite: {np.asarray(grad).tolist()}"
+                )
     problem = first_non_finite(graph)
     if problem:
         warnings.append(problem)

@@ -14,107 +14,20 @@ import itertools
 import json
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..binding import no_value_message
-from ..errors import GradcliError, Span
+from ..errors import GradcliError
 from ..valuetext import NotNumbers, json_array
 from .columns import Column
+from .fast import csv_block, huge, jsonl_objects
+from .rows import BadRow, Chunk, PointsFile
 
-_SKIP_HINT = "fix the row, or pass --skip-bad to skip bad rows (they are counted on stderr)"
+__all__ = ["Chunk", "CsvPoints", "JsonlPoints", "PointsFile", "open_points"]
+
 _ARRAYS_IN_JSONL = 'a CSV cell holds one number; give arrays in JSON Lines: {"x": [1, 2]}'
-
-
-class _Bad(Exception):
-    """A row that cannot be a point: the reason, and where in the row (for the caret): a CSV cell's
-    index, or the text to point at."""
-
-    def __init__(self, reason: str, where: int | str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.where = where
-
-
-@dataclass
-class Chunk:
-    """Points read from a file: each point's line, its record as read, the variables' values."""
-
-    lines: list[int]
-    records: list  # CSV: the row's cells (list of str); JSON Lines: the object (dict)
-    columns: dict[str, Column]
-    skipped: list[tuple[int, str]]  # (line, reason) of the bad rows skipped
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
-    def keep(self, indices: list[int]) -> None:
-        """Keep only the points at `indices` (the others are skipped)."""
-        self.lines = [self.lines[i] for i in indices]
-        self.records = [self.records[i] for i in indices]
-        for name, column in self.columns.items():
-            if isinstance(column, np.ndarray):
-                self.columns[name] = column[indices]
-            else:
-                self.columns[name] = [column[i] for i in indices]
-
-
-class PointsFile:
-    """A CSV or JSON Lines file of points, read in chunks. `columns` are the names the file gives:
-    CSV's header, or the keys of the first JSON object."""
-
-    kind: str
-    columns: list[str]
-
-    def __init__(self, stream: io.TextIOBase, label: str, lines: list[str], raw=None) -> None:
-        self.stream, self.label, self.raw = stream, label, raw
-        self.fixed: set[str] = set()
-        self._lines = itertools.chain(lines, stream)
-
-    def position(self) -> int | None:
-        """Bytes read so far (for the progress bar), when the file can tell."""
-        try:
-            return self.raw.tell() if self.raw is not None else None
-        except (OSError, ValueError):
-            return None
-
-    def close(self) -> None:
-        """Close the file (standard input stays open)."""
-        if self.raw is not None:
-            self.stream.close()
-
-    def bad_row(
-        self, line: int, text: str, start: int = 0, width: int | None = None, *, reason: str
-    ) -> GradcliError:
-        """`line 4 of points.csv: x is not a number: 'abc'`, with the row and a caret under the cell."""
-        width = len(text) if width is None else width
-        offset = line - 1 + start  # into the source below: the line after line - 1 new lines
-        span = Span(line, start + 1, offset, offset + max(width, 1))
-        return GradcliError(
-            f"line {line} of {self.label}: {reason}",
-            span=span,
-            source="\n" * (line - 1) + text,  # the caret printer finds the line by its number
-            hint=_SKIP_HINT,
-            label=self.label,
-        )
-
-    def chunks(self, needed: list[str], size: int, skip_bad: bool) -> Iterator[Chunk]:
-        """The points in chunks of `size`, with the values of the `needed` variables parsed."""
-        raise NotImplementedError
-
-    def _settle(self, chunk: Chunk, bad: dict[int, _Bad], skip_bad: bool, text) -> Chunk:
-        """Raise for the first bad row (`text(i)`: row i as written, and where its bad cell is), or
-        (skip_bad) drop them all and note them."""
-        if not bad:
-            return chunk
-        if not skip_bad:
-            i = min(bad)
-            raise self.bad_row(chunk.lines[i], *text(i), reason=bad[i].reason)
-        chunk.skipped = [(chunk.lines[i], bad[i].reason) for i in sorted(bad)]
-        chunk.keep([i for i in range(len(chunk)) if i not in bad])
-        return chunk
 
 
 def _may_be_number(text: str) -> bool:
@@ -165,7 +78,14 @@ class CsvPoints(PointsFile):
             block = list(itertools.islice(self._lines, size))
             if not block:
                 return
-            if '"' in "".join(block):
+            quoted = '"' in "".join(block)
+            read = None if quoted else csv_block(block, width, index)  # numbers at I/O speed
+            if read is not None:
+                lines = list(range(self.consumed + 1, self.consumed + len(block) + 1))
+                self.consumed += len(block)
+                yield Chunk(lines, None, read[1], [], texts=read[0])
+                continue
+            if quoted:
                 rows, lines = self._quoted(block)
             else:  # no quoting: a row is a line split at its commas, as csv would split it (faster)
                 rows = [line.rstrip("\r\n").split(",") for line in block]
@@ -200,11 +120,11 @@ class CsvPoints(PointsFile):
         return rows, lines
 
     def _parse(self, rows, lines, index, width, skip_bad) -> Chunk:
-        bad: dict[int, _Bad] = {}
+        bad: dict[int, BadRow] = {}
         for i, row in enumerate(rows):
             if len(row) != width:
                 split = any(cell.lstrip().startswith("[") for cell in row)  # [1,2] split at its commas
-                bad[i] = _Bad(
+                bad[i] = BadRow(
                     f"the row has {len(row)} fields, the header {width}"
                     + (f" ({_ARRAYS_IN_JSONL})" if split else "")
                 )
@@ -223,7 +143,7 @@ class CsvPoints(PointsFile):
                         columns[name][i] = _number(cell)
                     except ValueError:
                         if i not in bad:
-                            bad[i] = _Bad(_not_a_number(name, cell), j)
+                            bad[i] = BadRow(_not_a_number(name, cell), j)
         chunk = Chunk(lines, rows, columns, [])
 
         def text(i: int) -> tuple[str, int, int | None]:
@@ -243,11 +163,11 @@ def _json_value(name: str, value) -> float | np.ndarray:
     if kind is float or kind is int:
         return float(value)
     if value is _MISSING or value is None:
-        raise _Bad(no_value_message([name]), f'"{name}"')
+        raise BadRow(no_value_message([name]), f'"{name}"')
     try:  # a number written as a string ("nan", "inf", as gradcli writes them), or nested lists
         array = json_array(value)
     except NotNumbers as problem:
-        raise _Bad(problem.describe(name), f'"{name}"') from None
+        raise BadRow(problem.describe(name), f'"{name}"') from None
     return float(array) if array.ndim == 0 else array
 
 
@@ -269,13 +189,13 @@ class JsonlPoints(PointsFile):
             try:
                 first = self._object(text)
                 break
-            except _Bad:
+            except BadRow:
                 continue
         if first is None and self._first:  # not one object in the file: nothing to skip to
             number, text = self._first[0]
             try:
                 self._object(text)
-            except _Bad as problem:
+            except BadRow as problem:
                 raise self.bad_row(number, text, reason=problem.reason) from None
         self.columns = list(first) if first is not None else []
 
@@ -283,13 +203,13 @@ class JsonlPoints(PointsFile):
         try:
             value, end = self._decode(text)
         except ValueError as error:
-            raise _Bad(f"not valid JSON: {getattr(error, 'msg', error)}") from None
+            raise BadRow(f"not valid JSON: {getattr(error, 'msg', error)}") from None
         except RecursionError:  # json recurses once per level of nesting
-            raise _Bad("not valid here: arrays or objects nested too deeply") from None
+            raise BadRow("not valid here: arrays or objects nested too deeply") from None
         if end != len(text):
-            raise _Bad("more than one JSON value on the line (JSON Lines has one object a line)")
+            raise BadRow("more than one JSON value on the line (JSON Lines has one object a line)")
         if type(value) is not dict:
-            raise _Bad('not a JSON object (JSON Lines points are objects such as {"x": 1})')
+            raise BadRow('not a JSON object (JSON Lines points are objects such as {"x": 1})')
         return value
 
     def chunks(self, needed: list[str], size: int, skip_bad: bool) -> Iterator[Chunk]:
@@ -300,13 +220,16 @@ class JsonlPoints(PointsFile):
                 return
             yield self._parse(batch, needed, skip_bad)
 
-    def _parse(self, batch: list[tuple[int, str]], needed: list[str], skip_bad: bool) -> Chunk:
-        bad: dict[int, _Bad] = {}
-        objects: list = []
-        for i, (_, text) in enumerate(batch):
+    def _parse(
+        self, batch: list[tuple[int, str]], needed: list[str], skip_bad: bool, fast: bool = True
+    ) -> Chunk:
+        bad: dict[int, BadRow] = {}
+        objects: list = (jsonl_objects([text for _, text in batch], needed) if fast else None) or []
+        fast = bool(objects)  # read at I/O speed, else line by line:
+        for i, (_, text) in enumerate(batch if not fast else ()):
             try:
                 objects.append(self._object(text))
-            except _Bad as problem:
+            except BadRow as problem:
                 bad[i] = problem
                 objects.append({})
         if self.fixed:
@@ -329,6 +252,8 @@ class JsonlPoints(PointsFile):
                 except OverflowError:  # an integer beyond float64
                     pass
             columns[name] = self._column(name, cells, batch, bad)
+        if fast and any(map(huge, columns.values())):  # maybe an int beyond 64 bits: json keeps it one
+            return self._parse(batch, needed, skip_bad, fast=False)
         chunk = Chunk([number for number, _ in batch], objects, columns, [])
 
         def text(i: int) -> tuple[str, int, int | None]:
@@ -338,7 +263,7 @@ class JsonlPoints(PointsFile):
 
         return self._settle(chunk, bad, skip_bad, text)
 
-    def _column(self, name: str, cells: list, batch: list[tuple[int, str]], bad: dict[int, _Bad]) -> Column:
+    def _column(self, name: str, cells: list, batch: list[tuple[int, str]], bad: dict[int, BadRow]) -> Column:
         """One variable at the points of a batch: (N, ...) values of one shape, else a list of
         arrays (each point is evaluated alone: shapes need not agree, unless `same_shape`). A bad
         cell makes a bad row, its value zeros of the field's shape."""
@@ -349,9 +274,9 @@ class JsonlPoints(PointsFile):
                 shape, line = self._shapes.setdefault(name, (np.shape(value), batch[i][0]))
                 if self.same_shape and np.shape(value) != shape:
                     seen = f"has shape {np.shape(value)} here, {shape} on line {line}"
-                    raise _Bad(f"{name} {seen} (every point's {name} has one shape)", f'"{name}"')
-            except (_Bad, OverflowError) as problem:
-                bad.setdefault(i, problem if isinstance(problem, _Bad) else _Bad(f"{name} is too large"))
+                    raise BadRow(f"{name} {seen} (every point's {name} has one shape)", f'"{name}"')
+            except (BadRow, OverflowError) as problem:
+                bad.setdefault(i, problem if isinstance(problem, BadRow) else BadRow(f"{name} is too large"))
                 value = None
             parsed.append(value)
         shapes = {np.shape(value) for value in parsed if value is not None}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
+from json.encoder import encode_basestring_ascii  # json.dumps of a str, without its overhead
 
 import numpy as np
 
@@ -13,12 +14,16 @@ from ..errors import GradcliError
 from ..numbers import plain
 from .columns import Column
 from .evaluate import Results
+from .fast import interleave, number_texts
 from .read import Chunk, PointsFile
 
 
 def _json_numbers(column: Column) -> list[str]:
     """Each point's number (or array) as JSON text; non-finite numbers as the contract's strings."""
     if isinstance(column, np.ndarray) and column.ndim == 1:
+        fast = number_texts(column, quoted=True)
+        if fast is not None:
+            return fast
         texts = list(map(repr, column.tolist()))
         finite = np.isfinite(column)
         if not finite.all():
@@ -30,7 +35,8 @@ def _json_numbers(column: Column) -> list[str]:
 
 def _csv_numbers(column: Column) -> list[str]:
     if isinstance(column, np.ndarray) and column.ndim == 1:
-        return list(map(repr, column.tolist()))  # nan, inf, -inf as such
+        fast = number_texts(column, quoted=False)
+        return list(map(repr, column.tolist())) if fast is None else fast  # nan, inf, -inf as such
     return [json.dumps(plain(value), allow_nan=False) for value in column]
 
 
@@ -46,10 +52,11 @@ class JsonlWriter:
             carried = [(j, name) for j, name in enumerate(source.columns) if name not in bound]
             self._check([name for _, name in carried], None)
             self.carried = [(json.dumps(name), j) for j, name in carried]
-        # Variables are identifiers: no '%' or '"' to escape in the template.
+        # Variables are identifiers: nothing to escape.
         at = ", ".join(f'"{name}": %s' for name in bound)
         grad = ", ".join(f'"{name}": %s' for name in wrt)
-        self.template = '{%s"at": {' + at + '}, "value": %s, "gradient": {' + grad + "}}\n"
+        # After the carried-through fields (_prefixes): the pieces between the numbers.
+        self.pieces = ('"at": {' + at + '}, "value": %s, "gradient": {' + grad + "}}\n").split("%s")
 
     def _check(self, names: Iterable[str], line: int | None) -> None:
         clash = sorted(self.RESERVED.intersection(names))
@@ -60,23 +67,32 @@ class JsonlWriter:
                 hint="rename that column or field (the output has at, value and gradient)",
             )
 
-    def _prefixes(self, chunk: Chunk) -> list[str]:
-        """The carried-through fields of each point, as the start of its JSON object."""
+    def _prefixes(self, chunk: Chunk) -> tuple[list[str], list[list[str]]]:
+        """The carried-through fields of each point, the start of its JSON object: the pieces
+        between them and their columns of JSON texts (see fast.interleave)."""
         if self.source.kind == "csv":
             if not self.carried:
-                return [""] * len(chunk)
-            dumps, carried = json.dumps, self.carried
-            return ["".join(f"{key}: {dumps(row[j])}, " for key, j in carried) for row in chunk.records]
+                return ["{"], []
+            rows = chunk.rows()
+            pieces = ["{" + self.carried[0][0] + ": "]
+            pieces += [f", {key}: " for key, _ in self.carried[1:]]
+            pieces.append(", ")
+            return pieces, [
+                list(map(encode_basestring_ascii, [row[j] for row in rows])) for _, j in self.carried
+            ]
         bound = set(self.bound)
         prefixes = []
-        for obj, line in zip(chunk.records, chunk.lines, strict=True):
+        for obj, line in zip(chunk.rows(), chunk.lines, strict=True):
+            if obj.keys() <= bound:  # nothing to carry (the usual case), found without a loop
+                prefixes.append("")
+                continue
             extra = {key: value for key, value in obj.items() if key not in bound}
             if not extra:
                 prefixes.append("")
                 continue
             self._check(extra, line)
             prefixes.append(json.dumps(extra)[1:-1] + ", ")
-        return prefixes
+        return ["{", ""], [prefixes]
 
     def _at(self, chunk: Chunk, name: str, n: int) -> list[str]:
         if name not in chunk.columns:
@@ -88,9 +104,11 @@ class JsonlWriter:
         n = len(chunk)
         at = [self._at(chunk, name, n) for name in self.bound]
         grads = [_json_numbers(results.gradient[name]) for name in self.wrt]
-        rows = zip(self._prefixes(chunk), *at, _json_numbers(results.value), *grads, strict=True)
-        template = self.template
-        self.out.write("".join([template % row for row in rows]))
+        pieces, prefixes = self._prefixes(chunk)
+        pieces = [*pieces[:-1], pieces[-1] + self.pieces[0], *self.pieces[1:]]
+        columns = [*prefixes, *at, _json_numbers(results.value), *grads]
+        for text in interleave(pieces, columns, n):
+            self.out.write(text)
 
 
 class CsvWriter:
@@ -111,10 +129,10 @@ class CsvWriter:
 
     def _cells(self, chunk: Chunk) -> list[list[str]]:
         if self.source.kind == "csv":
-            return chunk.records
+            return chunk.rows()
         known = set(self.columns)
         rows = []
-        for obj, line in zip(chunk.records, chunk.lines, strict=True):
+        for obj, line in zip(chunk.rows(), chunk.lines, strict=True):
             extra = [key for key in obj if key not in known]
             if extra:
                 raise GradcliError(
@@ -128,6 +146,13 @@ class CsvWriter:
     def write(self, chunk: Chunk, results: Results) -> None:
         """One row a point of the chunk."""
         added = [_csv_numbers(results.value), *(_csv_numbers(results.gradient[name]) for name in self.wrt)]
+        if chunk.texts is not None:
+            # Rows read without quotes: csv would write their cells back as they were read (no
+            # cell holds a comma, quote or line end), so the row is its text, then the numbers.
+            pieces = ["", *[","] * len(added), "\n"]
+            for text in interleave(pieces, [chunk.texts, *added], len(chunk)):
+                self.out.write(text)
+            return
         self.writer.writerows(map(list.__add__, self._cells(chunk), map(list, zip(*added, strict=True))))
 
 
