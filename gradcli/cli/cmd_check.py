@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import AtFileOpt, AtOpt, DebugOpt, FileOpt, SourceArg, app, at_values, emit, read_source
+from .common import AtFileOpt, AtOpt, DebugOpt, FileOpt, SourceArg, app, emit, program_and_values, read_source
 from .formats import RenderOptions, choose, format_option, formats_of, render, terminal_or_text
 
 FORMATS = formats_of("check", "nudge")
@@ -75,8 +75,7 @@ def check_command(
     """
     from .. import api
 
-    text = read_source(source, file)
-    values = at_values(at, at_file, text)
+    text, values = program_and_values(read_source(source, file), at, at_file)
     chosen = choose(fmt, json_flag, None, FORMATS, default=terminal_or_text())
     if perturb is not None:
         nudge = api.perturb(text, values, spec=perturb)

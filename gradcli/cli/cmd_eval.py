@@ -21,6 +21,7 @@ from .common import (
     app,
     at_values,
     emit,
+    program_and_values,
     read_source,
     wrt_list,
 )
@@ -143,8 +144,7 @@ def eval_command(
             program_file=file,
         )
         return
-    text = read_source(source, file)
-    values = at_values(at, at_file, text)
+    text, values = program_and_values(read_source(source, file), at, at_file)
     chosen = choose(fmt, json_flag, output, DOCUMENTS, default=Format.rich)
     if chosen in (Format.jsonl, Format.csv):
         raise GradcliError(

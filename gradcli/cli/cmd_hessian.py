@@ -16,8 +16,8 @@ from .common import (
     JsonOpt,
     SourceArg,
     app,
-    at_values,
     emit,
+    program_and_values,
     read_source,
     wrt_list,
 )
@@ -66,8 +66,7 @@ def hessian_command(
     """
     from ..api import hessian
 
-    text = read_source(source, file)
-    values = at_values(at, at_file, text)
+    text, values = program_and_values(read_source(source, file), at, at_file)
     wrt_names = wrt_list(wrt)
     chosen = choose(fmt, json_flag, output, FORMATS, default=Format.rich)
     result = hessian(text, values, wrt=wrt_names)
