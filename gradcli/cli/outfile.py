@@ -17,7 +17,6 @@ import io
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
@@ -100,6 +99,8 @@ def atomic_output(
             raise cannot_write(output, error) from None
         return
     try:
+        import tempfile  # only with -o: it costs every command's start-up otherwise
+
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     except OSError as error:
         raise cannot_write(output, error) from None

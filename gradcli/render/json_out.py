@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import secrets
+import os
 
 import numpy as np
 
@@ -93,7 +93,7 @@ _BIG_ARRAY = 1000
 def render(derivation: DerivationRecord, brief: bool = False) -> str:
     data = to_data(derivation, brief)
     big: dict[str, np.ndarray] = {}
-    token = secrets.token_hex(8)  # a stand-in no user text can contain
+    token = os.urandom(8).hex()  # a stand-in no user text can contain (secrets costs start-up)
 
     def stand_in(array) -> str:
         key = f"gradcli-array-{token}-{len(big)}"
