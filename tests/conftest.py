@@ -71,6 +71,20 @@ def cli():
     return run_cli
 
 
+def compile_latex(tex) -> None:
+    """Run pdflatex on the file `tex` (a Path) in its folder and assert it compiled; skip without
+    pdflatex, fail in CI (where .ci/run installs it)."""
+    pdflatex = require_program("pdflatex")
+    done = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", tex.name],
+        cwd=tex.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
 def require_program(name: str) -> str:
     """The path of an external program; skip without it, but fail in CI (where .ci/run installs it)."""
     path = shutil.which(name)

@@ -11,11 +11,10 @@ from __future__ import annotations
 import io
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import require_program, run_cli
+from conftest import compile_latex, run_cli
 
 from gradcli.api import evaluate
 from gradcli.numbers import format_number
@@ -124,21 +123,13 @@ def test_markdown_renders_as_tables():
 
 
 def test_latex_standalone_compiles(tmp_path):
-    pdflatex = require_program("pdflatex")
     for name, (source, at) in CASES.items():
         tex = tmp_path / f"{name}.tex"
         result = run_cli(
             "eval", source, "--at", at, "--format", "latex", "--standalone", "--paths", "-o", str(tex)
         )
         assert result.code == 0, result.err
-        done = subprocess.run(
-            [pdflatex, "-interaction=nonstopmode", "-halt-on-error", tex.name],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stdout[-2000:]
+        compile_latex(tex)
         assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
 
 

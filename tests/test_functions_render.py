@@ -5,12 +5,11 @@ by gradcli, give the numbers printed beside them."""
 from __future__ import annotations
 
 import json
-import subprocess
 
 import numpy as np
 import pytest
 from closed_forms_functions import ARRAY, BINARY, UNARY
-from conftest import require_program, run_cli
+from conftest import compile_latex, run_cli
 
 from gradcli.api import evaluate
 from gradcli.graph import program_names
@@ -77,18 +76,10 @@ def test_json_steps_print_formulas_that_evaluate_to_their_numbers():
 
 
 def test_latex_standalone_compiles_with_the_new_functions(tmp_path):
-    pdflatex = require_program("pdflatex")
     tex = tmp_path / "functions.tex"
     run = run_cli("eval", PROGRAM, "--at", AT, "--format", "latex", "--standalone", "-o", str(tex))
     assert run.code == 0, run.err
-    done = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", tex.name],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout[-2000:]
+    compile_latex(tex)
 
 
 def test_latex_escapes_the_underscore_of_a_function_name():

@@ -5,10 +5,9 @@ when it is installed), JSON and the Rich terminal, with the printed formulas par
 from __future__ import annotations
 
 import io
-import subprocess
 
 import pytest
-from conftest import require_program, run_cli
+from conftest import compile_latex, run_cli
 
 import gradcli
 from gradcli.parse import parse_expression
@@ -38,18 +37,10 @@ def test_the_rich_terminal():
 
 
 def test_the_latex_compiles(tmp_path):
-    pdflatex = require_program("pdflatex")
     tex = tmp_path / "lang.tex"
     run = run_cli("eval", SOURCE, "--at", AT, "--format", "latex", "--standalone", "-o", str(tex))
     assert run.code == 0, run.err
-    done = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", tex.name],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout[-2000:]
+    compile_latex(tex)
 
 
 def test_every_printed_formula_parses_back_to_itself():

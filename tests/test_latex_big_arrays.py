@@ -3,10 +3,8 @@ be maths pdflatex accepts (its `×` and `…` stopped the compile)."""
 
 from __future__ import annotations
 
-import subprocess
-
 import numpy as np
-from conftest import require_program
+from conftest import compile_latex
 
 from gradcli.api import evaluate
 from gradcli.render import latex
@@ -19,15 +17,7 @@ def test_a_summarised_array_is_latex_maths():
 
 
 def test_a_derivation_with_big_arrays_compiles(tmp_path):
-    pdflatex = require_program("pdflatex")
     W = np.arange(15.0).reshape(3, 5)
     document = latex.render(evaluate("sum(W*W)", W=W), standalone=True)
     (tmp_path / "big.tex").write_text(document, encoding="utf-8")
-    done = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "big.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout[-2000:]
+    compile_latex(tmp_path / "big.tex")

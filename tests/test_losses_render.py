@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import pytest
-from conftest import require_program, run_cli
+from conftest import compile_latex, require_program, run_cli
 
 import gradcli
 from gradcli.ops import FUNCTIONS, OPS
@@ -67,13 +66,7 @@ def test_latex_document_of_a_loss_compiles(tmp_path):
     )
     assert run.code == 0, run.err
     (tmp_path / "d.tex").write_text(run.out, encoding="utf-8")
-    done = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "d.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout[-2000:]
+    compile_latex(tmp_path / "d.tex")
 
 
 # --- bad input: exit 2, one message, a caret, how to fix it ---------------------------------------

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import require_program, run_cli
+from conftest import compile_latex, run_cli
 
 import gradcli
 from gradcli.ops import FUNCTIONS, OPS, VARIADIC_FUNCTIONS, Op, Partial
@@ -69,19 +68,11 @@ def test_rich_shows_part_of_a_big_matrix_and_says_which_formats_print_it_all():
 
 
 def test_latex_of_more_than_ten_columns_compiles(tmp_path):
-    pdflatex = require_program("pdflatex")
     at = "x=[1,2,3,4,5,6,7,8,9,10,11],y=2"
     run = run_cli("hessian", "sum(x^3) * y", "--at", at, "-F", "latex", "--standalone")
     assert run.code == 0 and r"\setcounter{MaxMatrixCols}{12}" in run.out
     (tmp_path / "h.tex").write_text(run.out)
-    done = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "h.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout[-2000:]
+    compile_latex(tmp_path / "h.tex")
 
 
 def test_wrt_chooses_the_rows():
