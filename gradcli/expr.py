@@ -10,7 +10,7 @@ formulas built from the op table's templates, which are a handful of nodes deep,
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Union
 
@@ -154,20 +154,33 @@ def literal(value: float) -> Expr:
     return Unary("neg", number(-value)) if value < 0 else number(value)
 
 
-def to_term(terms: Terms, expr: Expr, slots: Mapping[str, int] | None = None) -> int:
+# The forms `gradcli.symbolic` adds for derivatives over arrays (indexing, array literals, list
+# inputs, leading string options): given the node (or the term's key) and the conversion to
+# recurse with, the term (or expression), or None to convert it the scalar way.
+ArrayForms = Callable[..., object]
+
+
+def to_term(
+    terms: Terms, expr: Expr, slots: Mapping[str, int] | None = None, arrays: ArrayForms | None = None
+) -> int:
     """`expr` as a term of `terms`, simplified on the way in; `slots` maps names to terms."""
     if isinstance(expr, Num):
         return terms.literal(expr.value, expr.text)
     if isinstance(expr, Name):
         return slots[expr.name] if slots and expr.name in slots else terms.name(expr.name)
     if isinstance(expr, Unary):
-        inner = to_term(terms, expr.operand, slots)
+        inner = to_term(terms, expr.operand, slots, arrays)
         return terms.neg(inner) if expr.op == "neg" else inner
     if isinstance(expr, Binary):
-        return terms.binary(expr.op, to_term(terms, expr.left, slots), to_term(terms, expr.right, slots))
+        left, right = to_term(terms, expr.left, slots, arrays), to_term(terms, expr.right, slots, arrays)
+        return terms.binary(expr.op, left, right)
+    if arrays is not None:
+        found = arrays(expr, lambda inner: to_term(terms, inner, slots, arrays))
+        if found is not None:
+            return found  # type: ignore[return-value]
     if isinstance(expr, Call):
         options = tuple((k.name, option_value(k.value)) for k in expr.keywords)
-        return terms.call(expr.func, tuple(to_term(terms, a, slots) for a in expr.args), options)
+        return terms.call(expr.func, tuple(to_term(terms, a, slots, arrays) for a in expr.args), options)
     return terms.opaque(expr)  # an array literal or an index: kept whole
 
 
@@ -178,7 +191,13 @@ def _negated(expr: Expr) -> Expr:
     return Unary("neg", expr)
 
 
-def from_term(terms: Terms, term: int, names: Mapping[int, str] | None = None, top: bool = False) -> Expr:
+def from_term(
+    terms: Terms,
+    term: int,
+    names: Mapping[int, str] | None = None,
+    top: bool = False,
+    arrays: ArrayForms | None = None,
+) -> Expr:
     """The expression of `term`, with the terms in `names` (except itself, when `top`) written as
     those names. Recursion is bounded by the caller: a formula, or an inlined expression at most a
     few dozen levels deep (`diff` names deeper ones)."""
@@ -186,6 +205,10 @@ def from_term(terms: Terms, term: int, names: Mapping[int, str] | None = None, t
         return Name(names[term])
     key = terms.keys[term]
     kind = key[0]
+
+    def inner(child: int) -> Expr:
+        return from_term(terms, child, names, arrays=arrays)
+
     if kind == "num":
         return Num(key[1], key[2]) if len(key) == 3 else literal(key[1])
     if kind == "name":
@@ -193,14 +216,17 @@ def from_term(terms: Terms, term: int, names: Mapping[int, str] | None = None, t
     if kind == "expr":
         return key[1]
     if kind == "neg":
-        inner = from_term(terms, key[1], names)
-        return _negated(inner) if terms.full else Unary("neg", inner)
+        return _negated(inner(key[1])) if terms.full else Unary("neg", inner(key[1]))
+    if arrays is not None:
+        found = arrays(key, inner)
+        if found is not None:
+            return found  # type: ignore[return-value]
     if kind == "call":
-        return Call(key[1], tuple(from_term(terms, a, names) for a in key[2:]))
+        return Call(key[1], tuple(inner(a) for a in key[2:]))
     if kind == "callkw":
         keywords = tuple(Keyword(name, option_expr(value)) for name, value in key[2])
-        return Call(key[1], tuple(from_term(terms, a, names) for a in key[3:]), None, keywords)
-    return Binary(kind, from_term(terms, key[1], names), from_term(terms, key[2], names))
+        return Call(key[1], tuple(inner(a) for a in key[3:]), None, keywords)
+    return Binary(kind, inner(key[1]), inner(key[2]))
 
 
 def simplify(expr: Expr) -> Expr:

@@ -13,19 +13,16 @@ from collections.abc import Mapping
 
 from ..expr import (
     Array,
-    Binary,
     Call,
     Expr,
     Index,
     Keyword,
-    Name,
-    Num,
     Str,
-    Unary,
-    literal,
     option_expr,
     option_value,
 )
+from ..expr import from_term as scalar_from_term
+from ..expr import to_term as scalar_to_term
 from ..ops import FUNCTIONS, VARIADIC_FUNCTIONS, Op
 from ..parse.calls import index_key
 from ..simplify import Terms
@@ -55,30 +52,18 @@ def _call_inputs(expr: Call) -> tuple[tuple[Expr, ...], tuple[tuple[str, object]
 
 def to_term(terms: Terms, expr: Expr, slots: Mapping[str, int] | None = None) -> int:
     """`expr` as a term of `terms`, simplified on the way in; `slots` maps names to terms."""
-    if isinstance(expr, Num):
-        return terms.literal(expr.value, expr.text)
-    if isinstance(expr, Name):
-        return slots[expr.name] if slots and expr.name in slots else terms.name(expr.name)
-    if isinstance(expr, Unary):
-        inner = to_term(terms, expr.operand, slots)
-        return terms.neg(inner) if expr.op == "neg" else inner
-    if isinstance(expr, Binary):
-        return terms.binary(expr.op, to_term(terms, expr.left, slots), to_term(terms, expr.right, slots))
-    if isinstance(expr, Call):
-        args, options = _call_inputs(expr)
-        return terms.call(expr.func, tuple(to_term(terms, a, slots) for a in args), options)
-    if isinstance(expr, Index):
-        return terms.at(index_key(expr, ""), to_term(terms, expr.target, slots))
-    if isinstance(expr, Array):
-        return terms.stack(tuple(to_term(terms, item, slots) for item in expr.items))
-    return terms.opaque(expr)
 
+    def arrays(node: Expr, recurse) -> int | None:
+        if isinstance(node, Call):
+            args, options = _call_inputs(node)
+            return terms.call(node.func, tuple(recurse(a) for a in args), options)
+        if isinstance(node, Index):
+            return terms.at(index_key(node, ""), recurse(node.target))
+        if isinstance(node, Array):
+            return terms.stack(tuple(recurse(item) for item in node.items))
+        return None
 
-def _negated(expr: Expr) -> Expr:
-    """-(a*b/c) written -a*b/c: the sign on the first factor, as a textbook writes it (exact)."""
-    if isinstance(expr, Binary) and expr.op in ("mul", "div"):
-        return Binary(expr.op, _negated(expr.left), expr.right)
-    return Unary("neg", expr)
+    return scalar_to_term(terms, expr, slots, arrays)
 
 
 def _call(function: str, args: tuple[Expr, ...], options: tuple) -> Call:
@@ -95,28 +80,20 @@ def _call(function: str, args: tuple[Expr, ...], options: tuple) -> Call:
     return Call(function, (*first, *args), None, keywords)
 
 
+def _array_expr(key: tuple, inner) -> Expr | None:
+    kind = key[0]
+    if kind == "call":
+        return _call(key[1], tuple(inner(a) for a in key[2:]), ())
+    if kind == "callkw":
+        return _call(key[1], tuple(inner(a) for a in key[3:]), key[2])
+    if kind == "at":
+        return Index(inner(key[2]), index_items(key[1]))
+    if kind == "stack":
+        return Array(tuple(inner(a) for a in key[1:]))
+    return None
+
+
 def from_term(terms: Terms, term: int, names: Mapping[int, str] | None = None, top: bool = False) -> Expr:
     """The expression of `term`, with the terms in `names` (except itself, when `top`) written
     as those names."""
-    if names and not top and term in names:
-        return Name(names[term])
-    key = terms.keys[term]
-    kind = key[0]
-    if kind == "num":
-        return Num(key[1], key[2]) if len(key) == 3 else literal(key[1])
-    if kind == "name":
-        return Name(key[1])
-    if kind == "expr":
-        return key[1]
-    if kind == "neg":
-        inner = from_term(terms, key[1], names)
-        return _negated(inner) if terms.full else Unary("neg", inner)
-    if kind == "call":
-        return _call(key[1], tuple(from_term(terms, a, names) for a in key[2:]), ())
-    if kind == "callkw":
-        return _call(key[1], tuple(from_term(terms, a, names) for a in key[3:]), key[2])
-    if kind == "at":
-        return Index(from_term(terms, key[2], names), index_items(key[1]))
-    if kind == "stack":
-        return Array(tuple(from_term(terms, a, names) for a in key[1:]))
-    return Binary(kind, from_term(terms, key[1], names), from_term(terms, key[2], names))
+    return scalar_from_term(terms, term, names, top, arrays=_array_expr)
