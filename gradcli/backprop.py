@@ -88,11 +88,13 @@ def backprop(
     needs: list[bool],
     seed: np.ndarray | None = None,
     record: bool = True,
+    points: bool = False,
 ) -> tuple[list[np.ndarray | None], list[Step]]:
     """Gradients of the output (weighted by `seed`, default ones) for every node that `needs` one.
 
     Returns each node's gradient (None where none flowed) and, when `record`, the steps in the
-    order they ran.
+    order they ran. `points`: the graph's values hold many points along their first axis
+    (points/batched.py), so a vector-Jacobian product's cut is followed point by point.
     """
     nodes = graph.nodes
     grads: list[np.ndarray | None] = [None] * len(nodes)
@@ -121,7 +123,7 @@ def backprop(
                 if rule.cut is not None or dead[node.id] is not None:
                     cut = _cut(rule, args, node.value, options, dead[node.id])
                     local, contribution, reached = _cut_edge(
-                        rule, args, node, upstream, options, cut, shape, 0
+                        rule, args, node, upstream, options, cut, shape, 0, points
                     )
                     hidden = _hides_non_finite(local, upstream, cut)
                 elif rule.vjp is None:
@@ -148,13 +150,20 @@ def _cut(rule: Partial, args: list, out: np.ndarray, options: dict, dead: np.nda
     return cut if dead is None else cut | dead
 
 
-def _cut_edge(rule: Partial, args: list, node, upstream, options: dict, cut, shape, lead: int):
+def _cut_edge(rule: Partial, args: list, node, upstream, options: dict, cut, shape, lead: int, points=False):
     """An edge through a cut: (local or None, contribution, where the input is dead or None).
     `lead` is 1 for a batch of seeds in front. The contribution is 0 at the cut elements,
-    whatever the local derivative; an input element is dead if every element it fed is."""
+    whatever the local derivative; an input element is dead if every element it fed is. A
+    vector-Jacobian product mixes elements: its input is dead only where all of its output is
+    cut (for `points`, all of that point's output)."""
     out = node.value
     if rule.vjp is not None:
         contribution = rule.vjp(*args, out, np.where(cut, 0.0, upstream), **options)
+        if points:
+            every = np.broadcast_to(cut, np.shape(out)).reshape(len(out), -1).all(axis=1)
+            if not every.any():
+                return None, contribution, None
+            return None, contribution, np.broadcast_to(every.reshape((-1,) + (1,) * (len(shape) - 1)), shape)
         everywhere = bool(np.all(cut))
         return None, contribution, np.ones(shape, dtype=bool) if everywhere else None
     local = rule.local(*args, out, **options)

@@ -113,9 +113,10 @@ class Compiled:
         `points` maps each variable to its N values (a sequence of numbers, or an array whose
         first axis counts the points), or is a sequence of N mappings, one a point. `at` fixes
         the variables that are the same at every point. `wrt` limits the gradients; `chunk`
-        bounds how many points one pass holds in memory. Programs of elementwise operations run
-        as one vectorised pass per chunk; programs that mix elements (sum, @, indexing) or take
-        array values are evaluated one point at a time, with the same results.
+        bounds how many points one pass holds in memory. Every op runs over all the points of a
+        chunk in one vectorised pass, a batch axis in front, with the numbers one evaluation at
+        each point gives (gradcli/ops/batching.py); only values of different shapes at different
+        points, and the few cases batching.py lists, go one point at a time.
         """
         from .points.evaluate import evaluate_batch
 

@@ -74,9 +74,6 @@ def run_points(
     chosen = points_format(fmt, output)
     run = open_points_run(source, points, at, wrt=wrt, chunk=chunk, skip_bad=skip_bad, on_warning=_warn)
     with run:
-        if run.one_at_a_time and sys.stderr.isatty():
-            why = ", ".join(run.compiled.mixing_ops) or "array values"
-            sys.stderr.write(f"note: the program mixes the elements of arrays ({why}): one point at a time\n")
         shown = wants_progress(output) if progress is None else progress
         bar = _Progress(shown, _size(points), run.file.label, console)
         try:

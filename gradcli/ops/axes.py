@@ -114,6 +114,24 @@ def expand(t: Array, out: Array, x: Array, axis: object) -> Array:
     return np.reshape(t, lead_axes(t, out) + kept_shape(x, axis))
 
 
+SHORT_AXIS = 16  # classes of a softmax, say: numpy reduces an axis this short slowly, row by row
+
+
+def slice_max(x: Array, axes: int | tuple[int, ...]) -> Array:
+    """np.max(x, axis=axes, keepdims=True, initial=-inf): each slice's maximum, the same numbers.
+    Over one short axis of a big array (N points of a few classes) it is taken element by element
+    along that axis with np.maximum (the reduction's own comparison, nan kept, in the same order),
+    which numpy runs ~30 times faster than a reduction over a short inner axis."""
+    axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    if len(axes) != 1 or np.size(x) < 1024 or not 1 <= np.shape(x)[axes[0]] <= SHORT_AXIS:
+        return np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+    a = axes[0] % np.ndim(x)
+    top = np.take(x, 0, axis=a)
+    for k in range(1, np.shape(x)[a]):
+        top = np.maximum(top, np.take(x, k, axis=a))
+    return np.expand_dims(top, a)
+
+
 def own_axes(grad: Array, out: Array, axes: Iterable[int]) -> tuple[int, ...]:
     """`axes` of the output counted in an upstream gradient that may have leading batch axes."""
     lead = len(lead_axes(grad, out))

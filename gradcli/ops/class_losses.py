@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .axes import axis_problem, axis_text
+from .axes import axis_problem, axis_text, slice_max
 from .losses import reduce_losses, reduction_problem, scale_text, upstream_each
 from .row import Array, Op, Partial, lead_axes
 
@@ -91,7 +91,7 @@ def _check(scores: str):
 
 def log_softmax(x: Array, a: int) -> Array:
     # As softmax.py's: an inf in a slice makes the slice nan, as in PyTorch.
-    shifted = x - np.max(x, axis=a, keepdims=True, initial=-np.inf)
+    shifted = x - slice_max(x, a)
     return shifted - np.log(np.sum(np.exp(shifted), axis=a, keepdims=True))
 
 

@@ -35,7 +35,7 @@ def _offset_problem(name: str, value: object) -> str | None:
     return None
 
 
-def _diagonal(shape: tuple[int, ...], k: int) -> tuple[Array, Array]:
+def diagonal_positions(shape: tuple[int, ...], k: int) -> tuple[Array, Array]:
     """The row and column of each element of diagonal k of a matrix of this shape (k > 0: above)."""
     rows, cols = shape[-2], shape[-1]
     length = max(0, min(rows + min(k, 0), cols - max(k, 0)))
@@ -72,7 +72,7 @@ def _diag_vjp(x: Array, out: Array, grad: Array, k: object = 0) -> Array:
     if np.ndim(x) == 1:  # out is a matrix: x gets its diagonal back
         return np.diagonal(grad, offset=_k(k), axis1=-2, axis2=-1).copy()
     result = np.zeros(lead + np.shape(x))
-    rows, cols = _diagonal(np.shape(x), _k(k))
+    rows, cols = diagonal_positions(np.shape(x), _k(k))
     result[..., rows, cols] = grad
     return result
 
@@ -82,7 +82,7 @@ def _diag_formula(x: Array, k: object = 0) -> str:
         return f"diag(grad{_k_text('k', k)})"
     # A matrix that is not square: diag(grad) would be square, so the gradient is put back at
     # the diagonal's positions instead.
-    rows, cols = _diagonal(np.shape(x), _k(k))
+    rows, cols = diagonal_positions(np.shape(x), _k(k))
     key = f"[{', '.join(map(str, rows))}], [{', '.join(map(str, cols))}]"
     return f'scatter(grad, x, key="{key}")'
 
@@ -92,7 +92,7 @@ def _diag_jvp(index: int, args: list, out: Array, tangent: Array, k: object = 0)
     if np.ndim(x) == 2:
         return np.diagonal(tangent, offset=_k(k), axis1=1, axis2=2)
     term = np.zeros((len(tangent), *np.shape(out)))
-    rows, cols = _diagonal(np.shape(out), _k(k))
+    rows, cols = diagonal_positions(np.shape(out), _k(k))
     term[:, rows, cols] = tangent
     return term
 
@@ -113,7 +113,7 @@ def _trace(x: Array, offset: object = 0) -> Array:
 def _identity(x: Array, out: Array, offset: object = 0) -> Array:
     """∂trace/∂x: 1 on the diagonal, 0 elsewhere (in x's shape)."""
     pattern = np.zeros(np.shape(x))
-    pattern[_diagonal(np.shape(x), _k(offset))] = 1.0
+    pattern[diagonal_positions(np.shape(x), _k(offset))] = 1.0
     return pattern
 
 
@@ -171,7 +171,7 @@ def _triangle_jvp(name: str) -> Jvp:
 
 
 def _trace_jvp(index: int, args: list, out: Array, tangent: Array, offset: object = 0) -> Array:
-    rows, cols = _diagonal(np.shape(args[0]), _k(offset))
+    rows, cols = diagonal_positions(np.shape(args[0]), _k(offset))
     return np.sum(tangent[:, rows, cols], axis=1)
 
 

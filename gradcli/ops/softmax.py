@@ -24,6 +24,7 @@ from .axes import (
     is_default,
     own_axes,
     reduced,
+    slice_max,
 )
 from .reductions import check_axis
 from .row import Array, Op, Partial
@@ -31,7 +32,7 @@ from .row import Array, Op, Partial
 
 def _shift(x: Array, axes: tuple[int, ...]) -> Array:
     """Each slice's maximum, kept as axes of length 1 (0 where it is not finite, or empty)."""
-    top = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+    top = slice_max(x, axes)
     return np.where(np.isfinite(top), top, 0.0)
 
 
@@ -61,7 +62,7 @@ def _logsumexp_formula(x: Array, axis: object = None, keepdims: object = False) 
 
 def _softmax(x: Array, axis: object = None) -> Array:
     axes = reduced(np.ndim(x), axis)
-    z = np.exp(x - (np.max(x, axis=axes, keepdims=True) if np.size(x) else 0.0))
+    z = np.exp(x - (slice_max(x, axes) if np.size(x) else 0.0))
     return z / np.sum(z, axis=axes, keepdims=True)
 
 
@@ -74,7 +75,7 @@ def _log_softmax(x: Array, axis: object = None) -> Array:
     # x - max, then minus the log of the shifted sum (scipy's log_softmax): an inf in a slice
     # makes the whole slice nan, as in PyTorch, where x - logsumexp(x) would keep a -inf.
     axes = reduced(np.ndim(x), axis)
-    shifted = x - np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+    shifted = x - slice_max(x, axes)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axes, keepdims=True))
 
 

@@ -1,12 +1,16 @@
 """Evaluating a program at N points: `evaluate_points` (a chunk of a points file, a minibatch of
 `descend`) and `evaluate_batch` (`Compiled.batch`, returning a `Batch`).
 
-A program of elementwise operations is evaluated at N points in one pass: each variable is
-bound to the 1-D array of its N values (a fixed value is broadcast), the graph is built once
-per chunk and backpropagated from a seed of ones. Elementwise operations never mix the points,
-so element k of every gradient is the gradient at point k, exactly as one evaluation at that
-point gives it. Programs that mix elements (sum, @, indexing, array literals, softmax...) or
-that take array values are evaluated one point at a time instead: the same numbers, slower.
+The N points go through the program in one pass, a batch axis in front of every value. A program
+of elementwise operations over numbers is evaluated directly so: each variable is bound to the
+1-D array of its N values (a fixed value is broadcast), the graph is built once per chunk and
+backpropagated from a seed of ones. Elementwise operations never mix the points, so element k of
+every gradient is the gradient at point k, exactly as one evaluation at that point gives it.
+Every other program (sum, @, indexing, softmax, losses, array values...) is evaluated at its first
+point and that graph lowered to one over all the points (points/batched.py, with the op table's
+batching rules): the same numbers again. Only what one pass cannot take goes one point at a
+time: values of different shapes at different points, a point whose values an op refuses (it is
+then named), and the few cases gradcli/ops/batching.py lists.
 
 The compiled program comes in as an argument (`Evaluable`): this module sits below
 `gradcli.compiled`, which calls it for `Compiled.batch`.
@@ -26,6 +30,8 @@ from ..errors import GradcliError
 from ..expr import Program
 from ..gcpause import no_gc
 from ..graph import ProgramNames, build_graph
+from ..ops.batching import NotBatched
+from .batched import gradients_batched, lower_graph
 from .columns import Column, stacked
 
 if TYPE_CHECKING:
@@ -87,10 +93,10 @@ class Results:
     def non_finite(self) -> int:
         """How many points have a non-finite value or gradient."""
         columns = [self.value, *self.gradient.values()]
-        if all(isinstance(c, np.ndarray) and c.ndim == 1 for c in columns):
+        if all(isinstance(c, np.ndarray) for c in columns):
             finite = np.ones(len(columns[0]), dtype=bool)
             for column in columns:
-                finite &= np.isfinite(column)
+                finite &= np.isfinite(column).reshape(len(column), -1).all(axis=1)
             return int(len(finite) - finite.sum())
         count = 0
         for k in range(len(columns[0])):
@@ -100,11 +106,17 @@ class Results:
 
 
 def vectorisable(compiled: Evaluable, columns: Mapping[str, Column], fixed: Mapping[str, np.ndarray]) -> bool:
-    """Whether the points can ride along one batch axis: elementwise ops over scalar values."""
+    """Whether the points can ride along one batch axis: each variable's values one array (of
+    one shape at every point)."""
+    return all(isinstance(column, np.ndarray) for column in columns.values())
+
+
+def _elementwise(compiled: Evaluable, columns: Mapping[str, Column], fixed: Mapping[str, np.ndarray]) -> bool:
+    """Elementwise ops over numbers: the graph takes the N values as they are."""
     return (
         not compiled.mixing_ops
         and all(np.ndim(value) == 0 for value in fixed.values())
-        and all(isinstance(column, np.ndarray) and column.ndim == 1 for column in columns.values())
+        and all(np.ndim(column) == 1 for column in columns.values())
     )
 
 
@@ -116,8 +128,13 @@ def evaluate_points(
     n: int,
 ) -> Results:
     """Evaluate at n points: `columns` gives each point's values, `fixed` the shared ones."""
-    if vectorisable(compiled, columns, fixed):
-        return _vectorised(compiled, columns, fixed, wrt, n)
+    if n and vectorisable(compiled, columns, fixed):
+        if _elementwise(compiled, columns, fixed):
+            return _vectorised(compiled, columns, fixed, wrt, n)
+        try:
+            return _lowered(compiled, columns, fixed, wrt, n)
+        except (NotBatched, GradcliError):  # one at a time says which point, and why
+            pass
     return _one_by_one(compiled, columns, fixed, wrt, n)
 
 
@@ -135,6 +152,15 @@ def _vectorised(compiled, columns, fixed, wrt, n) -> Results:
     for name in wrt:
         grad = grads[graph.variables[name]]
         gradient[name] = np.zeros(n) if grad is None else np.broadcast_to(grad, (n,))
+    return Results(value, gradient)
+
+
+def _lowered(compiled, columns, fixed, wrt, n) -> Results:
+    """The first point's graph, lowered to all n points (points/batched.py)."""
+    first = {**{name: column[0] for name, column in columns.items()}, **fixed}
+    with no_gc():
+        graph = build_graph(compiled.program, first, compiled.names)
+        value, gradient = gradients_batched(lower_graph(graph, columns, fixed, n), wrt, n)
     return Results(value, gradient)
 
 

@@ -14,11 +14,9 @@ import numpy as np
 
 from ..binding import as_array, bind_points, check_wrt
 from ..gcpause import no_gc
-from .evaluate import DEFAULT_CHUNK, Evaluable, Results, vectorisable
+from .evaluate import DEFAULT_CHUNK, Evaluable, Results
 from .read import Chunk, PointsFile
 from .write import CsvWriter, JsonlWriter
-
-SLOW_CHUNK = 256  # points per chunk when evaluated one at a time: the progress bar and Ctrl-C stay lively
 
 
 @dataclass
@@ -36,7 +34,6 @@ class PointsRun:
     fixed: dict[str, np.ndarray]  # those --at fixes
     wrt: tuple[str, ...]
     size: int  # points per chunk
-    one_at_a_time: bool  # the program mixes the elements of arrays: no batch axis
     skip_bad: bool
     _open: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
@@ -89,7 +86,5 @@ def bind_run(
     file.fixed = {name for name in bound if name not in from_file}
     fixed = {name: as_array(name, at[name]) for name in file.fixed}
     wrt_names = check_wrt(bound, wrt)
-    slow = not vectorisable(compiled, {}, fixed)
     size = chunk or DEFAULT_CHUNK
-    size = min(size, SLOW_CHUNK) if slow else size
-    return PointsRun(compiled, file, bound, from_file, fixed, wrt_names, size, slow, skip_bad)
+    return PointsRun(compiled, file, bound, from_file, fixed, wrt_names, size, skip_bad)
