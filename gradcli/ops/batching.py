@@ -41,8 +41,10 @@ import numpy as np
 from .class_losses import class_axis
 from .einsum import parse as parse_subscripts
 from .matrices import diagonal_positions
+from .row import Op
 from .shapes import index_key
 
+ROWS: list[Op] = []  # no rows of its own: the batching of the rows of the other modules
 Ref = int  # a node of the batched graph
 
 
