@@ -20,13 +20,20 @@ from .records import DerivationRecord, NodeRecord
 R = TypeVar("R", bound=DerivationRecord)
 
 
-def _kink(graph: Graph, node: Node) -> str | None:
-    """The convention `node`'s op used, if its inputs sit at the op's kink (relu at 0, ...)."""
+def _kink(graph: Graph, node: Node, needs: list[bool]) -> str | None:
+    """The convention `node`'s op used, if its inputs sit at the op's kink (relu at 0, ...), or
+    at the kink of the partial of an input that is differentiated (pow's exponent at base 0)."""
     op = OPS.get(node.op)
-    if op is None or op.kink is None:
+    if op is None:
         return None
-    inputs = (graph.nodes[i].value for i in node.inputs)
-    return op.convention if np.any(op.kink(*inputs, **dict(node.options))) else None
+    inputs = [graph.nodes[i].value for i in node.inputs]
+    options = dict(node.options)
+    if op.kink is not None and np.any(op.kink(*inputs, **options)):
+        return op.convention
+    for partial, i in zip(op.partials, node.inputs, strict=False):
+        if partial.kink is not None and needs[i] and np.any(partial.kink(*inputs, **options)):
+            return op.convention
+    return None
 
 
 def _is_finite(value) -> bool:
@@ -83,14 +90,15 @@ def build_derivation(
     """The record (of type `record`, which the api gives its output methods): every node
     copied into a frozen row with its gradient and kink, and the steps."""
     nodes = []
-    kinked = {name for name, op in OPS.items() if op.kink is not None}  # the others never hit one
+    # The others never hit one.
+    kinked = {name for name, op in OPS.items() if op.kink is not None or any(p.kink for p in op.partials)}
     with np.errstate(all="ignore"):
         for node in graph.nodes:
             grad = None
             if needs[node.id]:
                 grad = grads[node.id]
                 grad = np.zeros_like(node.value) if grad is None else grad
-            kink = _kink(graph, node) if node.op in kinked else None
+            kink = _kink(graph, node, needs) if node.op in kinked else None
             record_node = NodeRecord(
                 node.id, node.name, node.op, node.inputs, node.value, grad, kink, node.options
             )

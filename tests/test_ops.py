@@ -542,8 +542,6 @@ KINKS = [
     ("max(x, x)", {"x": 2.0}, 2.0, {"x": 1.0}, "max"),  # 0.5 + 0.5 through both edges
     ("min(x, x)", {"x": 2.0}, 2.0, {"x": 1.0}, "min"),
     ("sqrt(x)", {"x": 0.0}, 0.0, {"x": math.inf}, "sqrt"),
-    ("x^0", {"x": 0.0}, 1.0, {"x": 0.0}, "pow"),
-    ("pow(x, 0)", {"x": 0.0}, 1.0, {"x": 0.0}, "pow"),
     ("a^b", {"a": 0.0, "b": 0.0}, 1.0, {"a": 0.0, "b": 0.0}, "pow"),
     ("a^b", {"a": 0.0, "b": 2.0}, 0.0, {"a": 0.0, "b": 0.0}, "pow"),
     ("a^b", {"a": 0.0, "b": 1.0}, 0.0, {"a": 1.0, "b": 0.0}, "pow"),
@@ -591,6 +589,34 @@ def test_every_op_with_a_kink_has_a_convention_test():
 def test_no_kink_mark_away_from_kinks(source, values):
     result = evaluate(source, **values)
     assert all(node.kink is None for node in result.nodes)
+
+
+@pytest.mark.parametrize(
+    ("source", "values", "gradient"),
+    [
+        ("x^0", {"x": 0.0}, {"x": 0.0}),  # the constant 1 (PyTorch masks 0 * 0^-1 to 0)
+        ("pow(x, 0)", {"x": 0.0}, {"x": 0.0}),
+        ("x^1", {"x": 0.0}, {"x": 1.0}),
+        ("x^2", {"x": 0.0}, {"x": 0.0}),
+        ("x^3", {"x": 0.0}, {"x": 0.0}),
+        ("(w*x - y)^2", {"w": 1.0, "x": 2.0, "y": 2.0}, {"w": 0.0, "x": 0.0, "y": 0.0}),  # a perfect fit
+        ("sum(x^2)", {"x": [0.0, 1.5]}, {"x": [0.0, 3.0]}),
+    ],
+)
+def test_a_power_of_at_least_one_is_smooth_at_zero(source, values, gradient):
+    """x^c with a constant c >= 1 (or c = 0) is differentiable at 0: no kink is marked there
+    (issue 18: every squared loss at a perfect fit was flagged). Smaller powers are (KINKS)."""
+    result = evaluate(source, **values)
+    assert all(node.kink is None for node in result.nodes), source
+    got = {name: np.asarray(g).tolist() for name, g in result.gradient.items()}
+    assert got == gradient
+
+
+def test_a_differentiated_exponent_at_base_zero_is_marked():
+    """pow(0, b) gives b the masked 0 of 0 * log(0) (PyTorch): marked when b is differentiated,
+    not when only the base is."""
+    assert evaluate("x^y", x=0.0, y=2.0).nodes[-1].kink == OPS["pow"].convention
+    assert evaluate("x^y", {"x": 0.0, "y": 2.0}, wrt=["x"]).nodes[-1].kink is None
 
 
 def _json_steps(source: str, values: str) -> dict:

@@ -58,11 +58,12 @@ ROWS = [
         _power,
         (
             Partial("b*a^(b-1)", _pow_base_local, masked=_pow_base_selects),
-            Partial("a^b*log(a)", _pow_exponent_local),
+            Partial("a^b*log(a)", _pow_exponent_local, kink=lambda a, b: np.asarray(a == 0)),
         ),
         "^",
         infix=True,
-        kink=lambda a, b: np.asarray(a == 0),
+        # x^c is smooth at x = 0 for c >= 1 (and c = 0): only a smaller nonzero power breaks there.
+        kink=lambda a, b: np.asarray((a == 0) & (b < 1) & (b != 0)),
         convention="base 0: x^0 gives 0 to x; pow(0, b) with b >= 0 gives 0 to b (PyTorch)",
         domain=(0.3, 2.5),
     ),

@@ -54,6 +54,9 @@ class Partial:
     # (diff, hessian), where "grad times the local formula" would multiply by a cut-off branch:
     # where's `where(c, grad, 0)`, which diff then carries down the branch.
     adjoint: str | None = None
+    # Where this partial alone breaks, when its input is differentiated: `(*inputs) -> bool`
+    # (pow's exponent at base 0, where log(0) meets 0). The op's own `kink` holds for every input.
+    kink: Rule | None = None
 
     def formula_text(self, *inputs: Array, **options: object) -> str:
         return self.formula if isinstance(self.formula, str) else self.formula(*inputs, **options)

@@ -65,6 +65,7 @@ def to_data(derivation: DerivationRecord, brief: bool = False) -> dict:
             item = {
                 "of": step.of,
                 "wrt": step.wrt,
+                "input": step.index,
                 "local_formula": to_text(derivation.local_formula(step)),
                 "local": plain(step.local),
                 "upstream": plain(step.upstream),

@@ -134,7 +134,7 @@ def render(
                     grad_times = latex_name(derivation.upstream_name) + r" \cdot "
                     kink = r" \text{ (kink)}" if row.of.kink else ""
                     parts.append(
-                        rf"{row.number} & ${of} \to {wrt}$ & "
+                        rf"{row.number} & ${of} \to {wrt}${_operand(row)} & "
                         rf"${local_label(row, _d_inline, to_latex(row.formula), grad_times)}{kink}$ & "
                         rf"${num(row.step.local)}$ & ${num(row.step.upstream)}$ & "
                         rf"${num(row.step.contribution)}$ \\"
@@ -163,6 +163,11 @@ def render(
     return standalone_document(body) if standalone else body
 
 
+def _operand(row: StepRow) -> str:
+    """` (2nd factor)` after an edge into one of two arguments that are the same node."""
+    return f" ({row.operand})" if row.operand else ""
+
+
 def standalone_document(body: str) -> str:
     """A whole document around a fragment: the one preamble every LaTeX output of gradcli uses."""
     return _PREAMBLE + body + "\\end{document}\n"
@@ -171,7 +176,8 @@ def standalone_document(body: str) -> str:
 def _paths(derivation: DerivationRecord, digits: int) -> list[str]:
     out = derivation.output_node.name
     more = lambda n: rf" + \dots \text{{ ({n} more paths)}}"  # noqa: E731
-    lines = path_lines(derivation, _d, lambda v: number(v, digits), r" \cdot ", more)
+    mark = lambda partial, operand: rf"{partial}\,[\text{{{operand}}}]"  # noqa: E731
+    lines = path_lines(derivation, _d, lambda v: number(v, digits), r" \cdot ", more, mark)
     rows = [
         rf"{_d(out, line.variable)} &= {line.symbolic} \\" + "\n" + rf"&= {line.numeric} = {line.gradient}"
         for line in lines

@@ -29,6 +29,41 @@ class StepRow:
     of: NodeRecord
     wrt: NodeRecord
     formula: Expr  # the local partial ∂of/∂wrt
+    operand: str = ""  # which argument of `of` the step goes into, where `wrt` is two of them
+
+    def edge(self, spell: Callable[[str], str] = str, arrow: str = " → ") -> str:
+        """`v3 → v1`; `v1 → x (2nd factor)` where x is two arguments of v1 (`x*x`)."""
+        text = f"{spell(self.of.name)}{arrow}{spell(self.wrt.name)}"
+        return f"{text} ({self.operand})" if self.operand else text
+
+
+# What an argument is called in the words of its operation, for telling apart two steps into one
+# node (`x*x`: the 1st factor and the 2nd); other operations say "1st argument", "2nd argument".
+ARGUMENT_NAMES = {
+    "mul": ("1st factor", "2nd factor"),
+    "matmul": ("left factor", "right factor"),
+    "dot": ("1st factor", "2nd factor"),
+    "outer": ("1st factor", "2nd factor"),
+    "add": ("1st term", "2nd term"),
+    "sub": ("1st term", "2nd term"),
+    "div": ("numerator", "denominator"),
+    "pow": ("base", "exponent"),
+}
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def operand_name(derivation: DerivationRecord, step: StepRecord) -> str:
+    """Which argument a step goes into, when its input is more than one argument of the node
+    (`x*x`, `x/x`, `f(x, x)`); "" otherwise, where the edge alone says it."""
+    node = derivation.nodes[step.of]
+    if node.inputs.count(step.wrt) < 2:
+        return ""
+    names = ARGUMENT_NAMES.get(node.op, ())
+    return names[step.index] if step.index < len(names) else f"{ordinal(step.index + 1)} argument"
 
 
 @dataclass(frozen=True)
@@ -84,6 +119,7 @@ def backward_rows(derivation: DerivationRecord) -> list[StepRow | SumRow]:
                 derivation.nodes[step.of],
                 derivation.nodes[step.wrt],
                 derivation.local_formula(step),
+                operand_name(derivation, step),
             )
         )
         if k in last_into:
@@ -102,10 +138,15 @@ def signed_sum(terms: list[str]) -> str:
 
 
 def feeds_phrase(row: SumRow, spell=str) -> str:
-    """`v1 and v2`, or `v1 twice` for `x*x`; `spell` writes a name in the format at hand."""
-    names = [spell(name) for name in dict.fromkeys(row.feeds)]
+    """`v1 and v2`; `v1 twice` for `x*x`; `v2 and v1 twice` for `x*x*exp(x)`: one edge per
+    contribution summed. `spell` writes a name in the format at hand."""
+    counts: dict[str, int] = {}
+    for name in row.feeds:
+        counts[name] = counts.get(name, 0) + 1
+    times = {1: "", 2: " twice"}
+    names = [spell(name) + times.get(n, f" {n} times") for name, n in counts.items()]
     if len(names) == 1:
-        return f"{names[0]} {'twice' if len(row.feeds) == 2 else f'{len(row.feeds)} times'}"
+        return names[0]
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -167,19 +208,26 @@ def path_lines(
     number: Callable[[object], str],
     dot: str = " · ",
     more: Callable[[int], str] = lambda n: f" + … ({n} more paths)",
+    mark: Callable[[str, str], str] = lambda partial, operand: f"{partial} [{operand}]",
 ) -> list[PathLine]:
     """`path_sums` spelled in a format's own notation: `partial(top, bottom)` writes ∂top/∂bottom,
-    `number` a value; negative factors of a product are parenthesised, as seed 000 writes them."""
+    `number` a value; negative factors of a product are parenthesised, as seed 000 writes them.
+    A partial into one of two arguments that are the same node (`x*x`) is marked with which
+    (`mark(partial, "1st factor")`), so the two paths through it read apart."""
 
     def factor(value) -> str:
         text = number(value)
         return f"({text})" if text.startswith("-") else text
 
+    def symbol(step: StepRecord) -> str:
+        text = partial(derivation.nodes[step.of].name, derivation.nodes[step.wrt].name)
+        operand = operand_name(derivation, step)
+        return mark(text, operand) if operand else text
+
     lines = []
     for item in path_sums(derivation):
-        name = lambda i: derivation.nodes[i].name  # noqa: E731
         tail = more(item.total_paths - len(item.paths)) if item.total_paths > len(item.paths) else ""
-        symbolic = " + ".join(dot.join(partial(name(s.of), name(s.wrt)) for s in p) for p in item.paths)
+        symbolic = " + ".join(dot.join(symbol(s) for s in p) for p in item.paths)
         numeric = " + ".join(dot.join(factor(s.local) for s in p) for p in item.paths)
         lines.append(
             PathLine(

@@ -58,6 +58,7 @@ def render(derivation: DerivationRecord, digits: int = 4, brief: bool = False, p
         for row in backward_rows(derivation):
             if isinstance(row, StepRow):
                 edge = _math(rf"{latex_name(row.of.name)} \to {latex_name(row.wrt.name)}")
+                edge += f" ({row.operand})" if row.operand else ""
                 grad_times = latex_name(derivation.upstream_name) + r" \cdot "
                 local = _math(local_label(row, _d, to_latex(row.formula), grad_times))
                 rows.append(
@@ -106,7 +107,8 @@ def _paths(derivation: DerivationRecord, digits: int) -> list[str]:
     out = derivation.output_node.name
     lines = ["### Chain rule along every path", ""]
     more = lambda n: rf" + \dots\ ({n}\ \text{{more paths}})"  # noqa: E731
-    for line in path_lines(derivation, _d, lambda v: format_value(v, digits), r" \cdot ", more):
+    mark = lambda partial, operand: rf"{partial}\,[\text{{{operand}}}]"  # noqa: E731
+    for line in path_lines(derivation, _d, lambda v: format_value(v, digits), r" \cdot ", more, mark):
         lines.append(
             f"- {_math(f'{_d(out, line.variable)} = {line.symbolic} = {line.numeric} = {line.gradient}')}"
         )

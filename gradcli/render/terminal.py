@@ -74,7 +74,7 @@ def backward_table(derivation: DerivationRecord, digits: int) -> Table:
             kink = " (kink)" if row.of.kink else ""
             table.add_row(
                 Text(str(row.number), "dim"),
-                Text(f"{row.of.name} → {row.wrt.name}"),
+                Text(row.edge()),
                 Text(
                     local_label(
                         row,

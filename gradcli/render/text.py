@@ -59,7 +59,7 @@ def backward_section(derivation: DerivationRecord, digits: int) -> list[str]:
             rows.append(
                 [
                     str(row.number),
-                    f"{row.of.name} → {row.wrt.name}",
+                    row.edge(),
                     label + ("  *" if row.of.kink else ""),
                     format_value(row.step.local, digits),
                     "× " + format_value(row.step.upstream, digits),
