@@ -45,19 +45,25 @@ PRODUCTS = frozenset(("mul", "div"))
 # The order of a product's factors by their kind (then by name).
 RANK = {"num": 0, "name": 1, "call": 2, "callkw": 2, "pow": 3, "add": 4, "sub": 4, "neg": 4}
 SIGNATURE_LENGTH = 80
+# A coefficient stays an exact fraction while its denominator is at most this.
+MAX_DENOMINATOR = 1000
 
 
 def _coefficient(value: float) -> Coefficient:
-    """A whole number as an exact fraction (so that 1/3 stays 1/3), anything else as it is."""
-    if math.isfinite(value) and value == int(value) and abs(value) < 2**53:
-        return Fraction(int(value))
-    return value
+    """A number as an exact fraction of its shortest decimal text when that is a short one (2,
+    0.3 as 3/10, so that 1/3 stays 1/3 and x/0.3 cancels), anything else as it is."""
+    if not math.isfinite(value):
+        return value
+    exact = Fraction(repr(value))
+    return exact if exact.denominator <= MAX_DENOMINATOR and abs(exact.numerator) < 2**53 else value
 
 
 def _power(c: Coefficient, n: float) -> Coefficient | None:
     """c^n for a whole n, or None when it does not fold to a finite number."""
     if c == 0 and n < 0:
         return None
+    if isinstance(c, Fraction) and abs(n) > 64:
+        c = float(c)  # no thousand-digit fractions
     try:
         folded = c ** int(n)
     except (OverflowError, ZeroDivisionError):
@@ -77,6 +83,7 @@ class Canonical:
         self.forms: dict[int, Poly] = {}
         self.built: dict[int, int] = {}  # term -> its canonical term
         self.signatures: dict[int, str] = {}
+        self.sums: dict[int, Poly] = {}  # a built sum -> its form
         order, self.uses, parent = _reachable(terms, roots)
         kinds = terms.keys
         # A single-use sum inside a sum (a product inside a product) is opened by its parent.
@@ -95,6 +102,8 @@ class Canonical:
         found = self.built.get(term)
         if found is None:
             found = self.built[term] = self.build(self.forms[term])
+            if len(self.forms[term]) > 1:
+                self.sums[found] = self.forms[term]
         return found
 
     # --- forms ----------------------------------------------------------------------------------
@@ -152,8 +161,19 @@ class Canonical:
                 stack += [(second, key[2]), (sign, key[1])]
         return leaves
 
+    def _opened(self, form: Poly) -> Poly:
+        """The form with a term that is a sum alone (`1 - s` of `s*(1-s)/s`) opened into it."""
+        if not any(len(m) == 1 and m[0][1] == 1 and m[0][0] in self.sums for m in form):
+            return form
+        total: Poly = {}
+        for monomial, c in form.items():
+            inner = self.sums.get(monomial[0][0]) if len(monomial) == 1 and monomial[0][1] == 1 else None
+            for m, k in inner.items() if inner is not None else ((monomial, Fraction(1)),):
+                _add(total, m, c * k)
+        return total
+
     def _sum(self, term: int) -> Poly:
-        leaves = [(sign, leaf, self.forms[leaf]) for sign, leaf in self._leaves(term, SUMS)]
+        leaves = [(sign, leaf, self._opened(self.forms[leaf])) for sign, leaf in self._leaves(term, SUMS)]
         counts: dict[Monomial, int] = {}
         for _, _, form in leaves:
             for monomial in form:
@@ -183,12 +203,15 @@ class Canonical:
                 ((monomial, k),) = form.items()
                 shared = self.uses[leaf] > 1 and len(monomial) > 1
                 if not (shared and all(counts[b] == 1 for b, _ in monomial)):
-                    folded = k if sign == 1 else _power(k, -1)
-                    if folded is not None and (sign == 1 or isinstance(k, Fraction)):
-                        c *= folded
-                        for base, e in monomial:
-                            exponents[base] = exponents.get(base, 0.0) + sign * e
-                        continue
+                    folded = k if sign == 1 else _power(k, -1) if isinstance(k, Fraction) else None
+                    if folded is None:  # a decimal under the `/` stays there: x/(0.123 * y)
+                        number = self.terms.num(float(k))
+                        exponents[number] = exponents.get(number, 0.0) - 1
+                        folded = Fraction(1)
+                    c *= folded
+                    for base, e in monomial:
+                        exponents[base] = exponents.get(base, 0.0) + sign * e
+                    continue
             base = self(leaf)  # a sum, a shared product, 0 or a decimal under the `/`: whole
             exponents[base] = exponents.get(base, 0.0) + sign
         if c == 0:
