@@ -18,10 +18,11 @@ is 0 the original is nan). Where both are defined the values are equal up to rou
 
 Printing order (`DerivativeProgram` keeps it): in a product the coefficient first, then the
 factors by kind (a number, a variable, a function call, a power with a symbolic exponent, a sum,
-anything else), each kind by name (`2 * x * cos(x^2)`, `cos(x) * sin(x)`); factors with a
-negative exponent go under one `/`. In a sum the positive terms come first, then the negative
+anything else), each kind by name, numbers in names by value (`2 * x * cos(x^2)`,
+`cos(x) * sin(x)`, `w2 * w10`); factors with a negative exponent go under one `/`. In a sum the positive terms come first, then the negative
 ones; within each, by descending degree in the variables (`3 * x^2 + 2 * x + 1`), a constant
-before the other terms of its degree (`1 - tanh(x)^2`), then by the factors' order.
+before the other terms of its degree (`1 + tan(x)^2`), then more factors first (`2 * x * log(x)
++ x`), then by the factors' order.
 
 A term used more than once (named once by the writer: `d_d = f/(1 + f)^2`) stays whole inside
 another product or sum unless opening it collects something; a chain of single-use sums or
@@ -31,6 +32,7 @@ products is opened as it goes, so a sum of 10^5 terms is one pass, and nothing r
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from fractions import Fraction
 
@@ -235,6 +237,8 @@ class Canonical:
                 stack.pop()
                 key = self.terms.keys[t]
                 label = str(key[1]) if key[0] in ("num", "name", "call", "callkw") else key[0]
+                if key[0] == "name":  # y2 before y10
+                    label = re.sub(r"\d+", lambda m: m.group().zfill(12), label)
                 inner = ",".join(self.signatures[c] for c in self.terms.children(t))
                 self.signatures[t] = f"{label}({inner})"[:SIGNATURE_LENGTH] if inner else label
             found = self.signatures[term]
@@ -278,7 +282,7 @@ class Canonical:
             monomial, c = item
             degree = sum(e for b, e in monomial if terms.kind(b) == "name")
             factors = sorted((self.signature(b), e) for b, e in monomial)
-            return (not c >= 0, -degree, len(monomial) > 0, tuple(factors))
+            return (not c >= 0, -degree, len(monomial) > 0, -len(monomial), tuple(factors))
 
         result = None
         for monomial, c in sorted(form.items(), key=order):
