@@ -139,6 +139,8 @@ class Canonical:
     def _pow(self, base: Poly, n: float) -> Poly:
         if n == 0:
             return {(): Fraction(1)}
+        if not base and n > 0:
+            return {}  # 0^n
         if len(base) == 1:
             ((monomial, c),) = base.items()
             whole = math.isfinite(n) and n == int(n)
