@@ -236,3 +236,17 @@ def test_canonical_derivatives_equal_the_unrewritten_ones():
 
     prop()
     assert len(checked) >= 50, f"only {len(checked)} expressions were tame enough to compare"
+
+
+def test_long_and_deep_inputs_are_rewritten_without_recursion():
+    source = " + ".join(f"x*y{i}" for i in range(3000))
+    text = program_text(differentiate(source, ["x"]).programs["x"])
+    assert text.startswith("t1 = y0 + y1 + y2 + y3 ")  # names with numbers in numeric order
+    point = {f"y{i}": 1.0 + i / 3000 for i in range(3000)}
+    assert float(evaluate(text, point, record_steps=False).value) == pytest.approx(
+        sum(point.values()), rel=1e-12
+    )
+    source = "*".join(f"(1 + x/{i + 1})" for i in range(400))  # a product 400 deep
+    text = program_text(differentiate(source).programs["x"])
+    value = float(evaluate(text, {"x": 0.01}, record_steps=False).value)
+    assert value == pytest.approx(float(evaluate(source, x=0.01).gradient["x"]), rel=1e-10)

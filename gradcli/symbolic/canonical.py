@@ -8,7 +8,8 @@ rewrites the finished derivatives once, as a few rules over the term DAG:
 - a product is a coefficient times bases with exponents: `x^2 * x^-1` is `x`, `s*(1-s)/s` is
   `1 - s` (like factors collected: their exponents add, a 0 exponent drops the base);
 - a sum is a set of products with coefficients: like terms collected (`a*x - a*x` is 0);
-- constants fold; a whole-number coefficient stays exact (`x/3` keeps 1/3 as a fraction);
+- constants fold; a whole or short decimal coefficient is an exact fraction (`x/3` keeps 1/3,
+  `x/(0.3*x)` cancels);
 - a power of a product with a whole exponent distributes: `(3*x)^2` is `9 * x^2`, `(x^2)^-1`
   is `x^-2`; with any other exponent it stays whole (`(x^2)^0.5` is |x|, not x).
 
@@ -19,14 +20,16 @@ is 0 the original is nan). Where both are defined the values are equal up to rou
 Printing order (`DerivativeProgram` keeps it): in a product the coefficient first, then the
 factors by kind (a number, a variable, a function call, a power with a symbolic exponent, a sum,
 anything else), each kind by name, numbers in names by value (`2 * x * cos(x^2)`,
-`cos(x) * sin(x)`, `w2 * w10`); factors with a negative exponent go under one `/`. In a sum the positive terms come first, then the negative
-ones; within each, by descending degree in the variables (`3 * x^2 + 2 * x + 1`), a constant
-before the other terms of its degree (`1 + tan(x)^2`), then more factors first (`2 * x * log(x)
-+ x`), then by the factors' order.
+`cos(x) * sin(x)`, `w2 * w10`); factors with a negative exponent go under one `/`. In a sum the
+positive terms come first, then the negative ones (a sum of negative terms only is written
+`-(a + b)`); within each, by descending degree in the variables (`3 * x^2 + 2 * x + 1`), a
+constant before the other terms of its degree (`1 + tan(x)^2`), then more factors first
+(`2 * x * log(x) + x`), then by the factors' order.
 
-A term used more than once (named once by the writer: `d_d = f/(1 + f)^2`) stays whole inside
-another product or sum unless opening it collects something; a chain of single-use sums or
-products is opened as it goes, so a sum of 10^5 terms is one pass, and nothing recurses.
+A quotient, a product with a sum, or a sum, used more than once (the writer names it once:
+`d_d = f/(1 + f)^2`) stays whole inside another product or sum unless opening it collects
+something. A chain of single-use sums or products is opened as it goes, so a sum of 10^5 terms
+is one pass, and nothing recurses.
 """
 
 from __future__ import annotations
@@ -205,7 +208,9 @@ class Canonical:
                 return {}  # 0 × anything: 0
             if len(form) == 1:
                 ((monomial, k),) = form.items()
+                # A shared quotient or product with a sum (f/(1 + f)^2) is worth its name.
                 shared = self.uses[leaf] > 1 and len(monomial) > 1
+                shared = shared and any(e < 0 or b in self.sums for b, e in monomial)
                 if not (shared and all(counts[b] == 1 for b, _ in monomial)):
                     folded = k if sign == 1 else _power(k, -1) if isinstance(k, Fraction) else None
                     if folded is None:  # a decimal under the `/` stays there: x/(0.123 * y)
@@ -279,6 +284,8 @@ class Canonical:
         terms = self.terms
         if not form:
             return terms.num(0)
+        if len(form) > 1 and all(c < 0 for c in form.values()):  # -(a + b), not -a - b
+            return terms.plain("neg", self.build({m: -c for m, c in form.items()}))
 
         def order(item: tuple[Monomial, Coefficient]) -> tuple:
             monomial, c = item
