@@ -67,6 +67,7 @@ TEXTBOOK = [
     ("sin(x)*cos(x)", "cos(x)^2 - sin(x)^2", ANY, True),
     ("x*x*exp(x)", "x^2 * exp(x) + 2 * x * exp(x)", ANY, True),
     ("exp(x)*sin(x)", "cos(x) * exp(x) + exp(x) * sin(x)", ANY, True),
+    ("x*exp(-x)", "exp(-x) - x * exp(-x)", ANY, True),
     ("x^x", "x^x * (log(x) + 1)", POSITIVE, False),  # diff: x * x^(x - 1) + log(x) * x^x
     # quotient rule
     ("sin(x)/x", "cos(x)/x - sin(x)/x^2", POSITIVE, True),
@@ -77,7 +78,8 @@ TEXTBOOK = [
     ("x^2/(x + 1)", "2 * x/(x + 1) - x^2/(x + 1)^2", POSITIVE, True),
     ("x/x", "0", POSITIVE, True),
     ("sin(x)/cos(x)", "1/cos(x)^2", UNIT, False),  # diff: 1 + sin(x)^2/cos(x)^2
-    ("1/(1 + exp(-x))", "exp(-x)/(1 + exp(-x))^2", ANY, False),  # diff names exp(-x) once
+    ("1/(1 + exp(-x))", "exp(-x)/(1 + exp(-x))^2", ANY, True),
+    ("log(x/(1 + x))", "1/x - 1/(x + 1)", POSITIVE, True),
     # chain rule
     ("sin(x^2)", "2 * x * cos(x^2)", ANY, True),
     ("exp(-x^2)", "-2 * x * exp(-x^2)", ANY, True),
@@ -90,6 +92,8 @@ TEXTBOOK = [
     ("exp(sin(x))", "cos(x) * exp(sin(x))", ANY, True),
     ("log(log(x))", "1/(x * log(x))", ABOVE_ONE, True),
     ("log(3*x)", "1/x", POSITIVE, True),
+    ("log(x)^2", "2 * log(x)/x", POSITIVE, True),
+    ("sin(2*x)/2", "cos(2 * x)", ANY, True),
     # exp and log
     ("exp(x)", "exp(x)", ANY, True),
     ("log(x)", "1/x", POSITIVE, True),
@@ -100,7 +104,9 @@ TEXTBOOK = [
     ("cos(x)", "-sin(x)", ANY, True),
     ("tan(x)", "1 + tan(x)^2", UNIT, True),
     ("sin(x)^2 + cos(x)^2", "0", ANY, True),
+    ("sinh(x)", "cosh(x)", ANY, True),
     ("atan(x)", "1/(x^2 + 1)", ANY, True),
+    ("acos(x)", "-1/sqrt(1 - x^2)", UNIT, True),
     ("asin(x)", "1/sqrt(1 - x^2)", UNIT, True),
     # sigmoid, tanh, softplus
     ("sigmoid(x)", "sigmoid(x) * (1 - sigmoid(x))", ANY, True),
@@ -110,6 +116,7 @@ TEXTBOOK = [
     ("tanh(2*x)", "2 * (1 - tanh(2 * x)^2)", ANY, True),
     ("tanh(x)^2", "2 * tanh(x) * (1 - tanh(x)^2)", ANY, True),
     ("softplus(x)", "sigmoid(x)", ANY, True),
+    ("logsigmoid(x)", "sigmoid(-x)", ANY, True),
     ("softplus(2*x)", "2 * sigmoid(2 * x)", ANY, True),
 ]
 

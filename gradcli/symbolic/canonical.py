@@ -196,11 +196,10 @@ class Canonical:
 
     def _product(self, term: int) -> Poly:
         leaves = [(sign, leaf, self.forms[leaf]) for sign, leaf in self._leaves(term, PRODUCTS)]
-        counts: dict[int, int] = {}
-        for _, _, form in leaves:
-            for monomial in form if len(form) == 1 else ():
-                for base, _ in monomial:
-                    counts[base] = counts.get(base, 0) + 1
+        counts: dict[int, int] = {}  # in how many leaves each base is
+        for _, leaf, form in leaves:
+            for base in (b for m in form for b, _ in m) if len(form) == 1 else (self(leaf),):
+                counts[base] = counts.get(base, 0) + 1
         c: Coefficient = Fraction(1)
         exponents: dict[int, float] = {}
         for sign, leaf, form in leaves:
