@@ -4,6 +4,7 @@ differentiates again).
 
     backward.py  the symbolic backward pass over the graph (the op table's formulas, one DAG)
     numeric.py   the values behind the terms: shapes over arrays, each step checked against its rule
+    canonical.py diff's derivatives as a student writes them (a canonical sum of products)
     convert.py   formulas to terms and back (indexing, array literals, list inputs, string options)
     writer.py    the DAG written as a small program, shared terms named once
 
@@ -16,6 +17,7 @@ written for those shapes. The simplification rules are `gradcli.simplify`'s.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import TypeVar
 
 import numpy as np
@@ -29,6 +31,7 @@ from ..parse import parse_program
 from ..records.symbolic import DerivativesRecord
 from ..simplify import Terms
 from .backward import Accumulation, accumulate
+from .canonical import canonical_roots
 from .writer import write_program
 
 SCALAR_ONLY = "diff supports scalar expressions for now; for arrays, give their values with --at"
@@ -55,6 +58,30 @@ def check_program(program: Program, message: str = SCALAR_ONLY) -> None:
 
 
 R = TypeVar("R", bound=DerivativesRecord)
+
+
+def _scalar(program: Program, values: Mapping[str, object]) -> bool:
+    """Every variable a number and no array syntax or op: the canonical rules hold."""
+    if any(np.ndim(value) for value in values.values()):
+        return False
+    try:
+        check_program(program)
+    except GradcliError:
+        return False
+    return True
+
+
+def _canonical(acc: Accumulation) -> Accumulation:
+    """The accumulation with its derivatives in canonical form; a node's term (or its adjoint's)
+    that has one too is replaced by it, so the writer still names it as the graph does."""
+    forms, roots = canonical_roots(acc.terms, acc.roots)
+
+    def mapped(term: int | None) -> int | None:
+        return forms(term) if term is not None and term in forms.forms else term
+
+    forward = [mapped(t) for t in acc.forward]
+    adjoint = [mapped(t) for t in acc.adjoint]
+    return replace(acc, forward=forward, adjoint=adjoint, roots=roots)  # type: ignore[arg-type]
 
 
 def _bound(program: Program, at: Mapping[str, object], warnings: list[str]) -> dict[str, np.ndarray]:
@@ -85,6 +112,7 @@ def differentiate(
     *,
     at: Mapping[str, object] | None = None,
     record: type[R] = DerivativesRecord,
+    canonical: bool | None = None,
 ) -> R:
     """Differentiate the output of `source` with respect to each variable in `wrt`, symbolically.
 
@@ -96,7 +124,13 @@ def differentiate(
     input, a name in `wrt` that is not a variable, an output of more than one element, array
     expressions without values, and a formula that cannot be differentiated. Returns a `record`
     (the API's own class adds the output methods).
+
+    `canonical` (default: when `variables` is not given, i.e. for `diff`) writes a scalar
+    program's derivatives in canonical form (`canonical.py`: like terms collected, `x/x` is 1);
+    `hessian` passes `variables` and differentiates the backward pass's own terms.
     """
+    if canonical is None:
+        canonical = variables is None
     program = parse_program(source) if isinstance(source, str) else source
     names = program_names(program)
     warnings: list[str] = []
@@ -116,6 +150,8 @@ def differentiate(
     _check_output(graph)
     wrt_names = check_wrt(graph.variables, wrt)
     acc = accumulate(graph, wrt_names, check=variables is not None)
+    if canonical and _scalar(program, values):
+        acc = _canonical(acc)
     warnings += [
         f"the output does not depend on {name!r}: its derivative is 0"
         for name in wrt_names

@@ -68,8 +68,8 @@ def _choose_bound(terms: Terms, order: list[int], uses: dict[int, int]) -> set[i
     size: dict[int, int] = {}
     depth: dict[int, int] = {}
     for term in order:
-        if terms.is_leaf(term):
-            size[term] = depth[term] = 1
+        if terms.is_leaf(term) or (terms.kind(term) == "neg" and terms.is_leaf(terms.children(term)[0])):
+            size[term] = depth[term] = 1  # `-x` reads as one symbol: exp(-x) is inlined as tanh(x) is
             continue
         s, d = 1, 0
         for child in terms.children(term):
