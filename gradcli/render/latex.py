@@ -136,7 +136,7 @@ def render(
                     parts.append(
                         rf"{row.number} & ${of} \to {wrt}${_operand(row)} & "
                         rf"${local_label(row, _d_inline, to_latex(row.formula), grad_times)}{kink}$ & "
-                        rf"${num(row.step.local)}$ & ${num(row.step.upstream)}$ & "
+                        rf"${num(row.local)}$ & ${num(row.step.upstream)}$ & "
                         rf"${num(row.step.contribution)}$ \\"
                     )
                 else:

@@ -66,7 +66,7 @@ def render(derivation: DerivationRecord, digits: int = 4, brief: bool = False, p
                         str(row.number),
                         edge,
                         local + (" (kink)" if row.of.kink else ""),
-                        value(row.step.local),
+                        value(row.local),
                         value(row.step.upstream),
                         value(row.step.contribution),
                     ]
