@@ -41,9 +41,10 @@ SHOWN_JACOBIAN = 6  # a vector op's Jacobian is shown for vectors up to this lon
 
 def _shown_local(graph: Graph, step: Step) -> ShownLocal | None:
     """A vector-Jacobian step's local derivative, where a textbook would show one: into a node
-    that is a number (0-d: a loss, a sum), the gradient of that number (the product with an upstream of 1); for a
-    small vector op with a Jacobian formula (softmax), the matrix ∂out_i/∂x_j, row i being the
-    product with the i-th unit vector. None for the rest (`@`: the formula says it)."""
+    that is a number (0-d: a loss, a sum), the gradient of that number (the product with an
+    upstream of 1); for a small vector op with a Jacobian formula (softmax), the matrix
+    ∂out_i/∂x_j, row i being the product with the i-th unit vector. None for the rest (`@`:
+    the formula says it)."""
     if step.local is not None:
         return None
     node = graph.nodes[step.of]
