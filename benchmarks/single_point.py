@@ -43,7 +43,7 @@ TARGET_VALUE = 2.0  # compile(src)(**point) within 2x the Value class
 
 
 class Value:
-    __slots__ = ("data", "grad", "_back", "_prev")
+    __slots__ = ("_back", "_prev", "data", "grad")
 
     def __init__(self, data: float, prev: tuple = ()) -> None:
         self.data, self.grad, self._prev, self._back = data, 0.0, prev, None
@@ -258,10 +258,8 @@ def report(runs: dict[str, list[dict]]) -> None:
     if figure("after", "torch descend"):
         met = ratio("after", "descend", "torch descend") < 1
         print(f"target: a step faster than torch's: {verdict(met)}")
-        w = after[0]["descend w"]
-        print(
-            f"w reached: gradcli {w!r}, torch {after[0]['torch w']!r} (difference {w - after[0]['torch w']:.3g})"
-        )
+        w, torch_w = after[0]["descend w"], after[0]["torch w"]
+        print(f"w reached: gradcli {w!r}, torch {torch_w!r} (difference {w - torch_w:.3g})")
     print(f"load at the end: {load()}")
 
 
