@@ -91,7 +91,7 @@ class Tape:
         self.rows = tuple(_row(node) for node in graph.nodes if node.op not in ("var", "const"))
         # Backprop walks the nodes up to the output, newest first.
         self.backward_rows = tuple(row for row in reversed(self.rows) if row.node <= self.output)
-        self._needs: dict[tuple[str, ...], list[bool]] = {}
+        self._plans: dict[tuple[str, ...], tuple] = {}
 
     @classmethod
     def of(cls, program: Program, names: ProgramNames, arrays: dict[str, np.ndarray]) -> Tape | None:
@@ -107,15 +107,27 @@ class Tape:
         return cls(graph)
 
     def needs(self, wrt: tuple[str, ...]) -> list[bool]:
-        """Which nodes depend on a variable in `wrt` (backprop.needs_grad), kept per `wrt`."""
-        found = self._needs.get(wrt)
+        """Which nodes depend on a variable in `wrt` (backprop.needs_grad)."""
+        found = [False] * self.size
+        for name in wrt:
+            found[self.variables[name]] = True
+        for row in self.rows:
+            found[row.node] = found[row.node] or any(found[i] for i in row.inputs)
+        return found
+
+    def plan(self, wrt: tuple[str, ...]) -> tuple:
+        """The backward pass for `wrt`, kept per `wrt`: the rows backprop visits (up to the
+        output, newest first), each with the nodes its rules read (inputs, then out) and only
+        the edges into nodes that need a gradient."""
+        found = self._plans.get(wrt)
         if found is None:
-            found = [False] * self.size
-            for name in wrt:
-                found[self.variables[name]] = True
-            for row in self.rows:
-                found[row.node] = found[row.node] or any(found[i] for i in row.inputs)
-            self._needs[wrt] = found
+            needs = self.needs(wrt)
+            found = tuple(
+                (row.node, (*row.inputs, row.node), row.options, tuple(e for e in row.edges if needs[e[0]]))
+                for row in self.backward_rows
+                if needs[row.node]
+            )
+            self._plans[wrt] = found = (needs[self.output], found)
         return found
 
     def forward(self, arrays: Mapping[str, np.ndarray]) -> list | None:
@@ -134,24 +146,22 @@ class Tape:
                 return None
         return values
 
-    def backward(self, values: list, needs: list[bool]) -> list:
+    def backward(self, values: list, wrt: tuple[str, ...]) -> list:
         """Every node's gradient (None where none flowed), as `backprop.backprop` computes it:
         local × upstream, the upstream passed on as it is through a local ONE, summed at fan-out.
         Every value is a single number, so no contribution is un-broadcast."""
         grads: list = [None] * self.size
-        if not needs[self.output]:
+        reached, rows = self.plan(wrt)
+        if not reached:
             return grads
         # backprop's seed, np.ones_like(output): every value of a tape is a float64 number.
         grads[self.output] = np.ones((), np.float64)
-        for node, _, _, inputs, options, edges in self.backward_rows:
+        for node, reads, options, edges in rows:
             upstream = grads[node]
             if upstream is None:
                 continue
-            args = [values[i] for i in inputs]
-            args.append(values[node])
+            args = [values[i] for i in reads]
             for input_id, local_rule, masked in edges:
-                if not needs[input_id]:
-                    continue
                 local = local_rule(*args, **options)
                 if masked is not None:
                     contribution = times(masked, local, upstream, args[:-1], args[-1], **options)
@@ -173,7 +183,7 @@ class Tape:
             values = self.forward(arrays)
             if values is None or not all(map(math.isfinite, values)):
                 return None
-            grads = self.backward(values, self.needs(wrt))
+            grads = self.backward(values, wrt)
         gradient = {name: grads[self.variables[name]] for name in wrt}
         for grad in gradient.values():
             if grad is None or grad.shape != () or not math.isfinite(grad):
