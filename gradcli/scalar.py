@@ -64,7 +64,7 @@ class Row(NamedTuple):
     forward: Callable[..., np.ndarray]
     check: Callable[..., str | None] | None
     inputs: tuple[int, ...]
-    options: dict[str, object]
+    options: dict[str, object] | None  # None: the op has none (its rules take no keywords)
     # Per input: its node, the partial's local rule, and the partial itself where it is masked
     # (backprop.times applies the mask), else None: a plain product local × upstream.
     edges: tuple[tuple[int, Callable[..., np.ndarray], Partial | None], ...]
@@ -76,7 +76,18 @@ def _row(node: Node) -> Row:
         (input_id, rule.local, rule if rule.masked else None)
         for input_id, rule in zip(node.inputs, op.partials, strict=True)
     )
-    return Row(node.id, op.forward, op.check, node.inputs, dict(node.options), edges)
+    return Row(node.id, op.forward, op.check, node.inputs, dict(node.options) or None, edges)
+
+
+def _reader(nodes: tuple[int, ...]) -> Callable[[list], tuple]:
+    """values -> the values of `nodes`, as a tuple (one or two nodes read without a loop)."""
+    if len(nodes) == 1:
+        (first,) = nodes
+        return lambda values: (values[first],)
+    if len(nodes) == 2:
+        first, second = nodes
+        return lambda values: (values[first], values[second])
+    return lambda values: tuple([values[i] for i in nodes])
 
 
 class Tape:
@@ -85,12 +96,13 @@ class Tape:
     def __init__(self, graph: Graph) -> None:
         self.size = len(graph.nodes)
         self.output = graph.output
-        self.variables = dict(graph.variables)
+        self.variables = tuple(graph.variables.items())
+        self.ids = dict(graph.variables)
         # Constants are immutable numpy scalars: one copy serves every run.
         self.template = [node.value if node.op == "const" else None for node in graph.nodes]
         self.rows = tuple(_row(node) for node in graph.nodes if node.op not in ("var", "const"))
-        # Backprop walks the nodes up to the output, newest first.
-        self.backward_rows = tuple(row for row in reversed(self.rows) if row.node <= self.output)
+        # Each row's rules read its inputs (forward), and its inputs then its value (partials).
+        self.forward_rows = tuple((row, _reader(row.inputs)) for row in self.rows)
         self._plans: dict[tuple[str, ...], tuple] = {}
 
     @classmethod
@@ -110,40 +122,48 @@ class Tape:
         """Which nodes depend on a variable in `wrt` (backprop.needs_grad)."""
         found = [False] * self.size
         for name in wrt:
-            found[self.variables[name]] = True
+            found[self.ids[name]] = True
         for row in self.rows:
             found[row.node] = found[row.node] or any(found[i] for i in row.inputs)
         return found
 
-    def plan(self, wrt: tuple[str, ...]) -> tuple:
-        """The backward pass for `wrt`, kept per `wrt`: the rows backprop visits (up to the
-        output, newest first), each with the nodes its rules read (inputs, then out) and only
-        the edges into nodes that need a gradient."""
+    def plan(self, wrt: tuple[str, ...]) -> tuple[bool, tuple]:
+        """The backward pass for `wrt`, kept per `wrt`: whether the output needs a gradient, and
+        the rows backprop visits (up to the output, newest first), each with a reader of what
+        its rules read (inputs, then out) and only the edges into nodes that need a gradient."""
         found = self._plans.get(wrt)
         if found is None:
             needs = self.needs(wrt)
-            found = tuple(
-                (row.node, (*row.inputs, row.node), row.options, tuple(e for e in row.edges if needs[e[0]]))
-                for row in self.backward_rows
-                if needs[row.node]
+            rows = tuple(
+                (
+                    row.node,
+                    _reader((*row.inputs, row.node)),
+                    row.options,
+                    tuple(e for e in row.edges if needs[e[0]]),
+                )
+                for row in reversed(self.rows)
+                if row.node <= self.output and needs[row.node]
             )
-            self._plans[wrt] = found = (needs[self.output], found)
+            self._plans[wrt] = found = (needs[self.output], rows)
         return found
 
     def forward(self, arrays: Mapping[str, np.ndarray]) -> list | None:
         """Every node's value, as `graph.build_graph` computes it; None where the full path must
         speak (a check or a rule that refuses the values: it raises the error then)."""
         values = self.template.copy()
-        for name, node in self.variables.items():
+        for name, node in self.variables:
             values[node] = arrays[name]
-        for node, forward, check, inputs, options, _ in self.rows:
-            args = [values[i] for i in inputs]
-            if check is not None and check(*args, **options) is not None:
-                return None
-            try:
-                values[node] = forward(*args, **options)
-            except (ValueError, TypeError):
-                return None
+        try:
+            for (node, forward, check, _, options, _), read in self.forward_rows:
+                args = read(values)
+                if options is None and check is None:
+                    values[node] = forward(*args)
+                elif check is not None and check(*args, **(options or {})) is not None:
+                    return None
+                else:
+                    values[node] = forward(*args, **(options or {}))
+        except (ValueError, TypeError):
+            return None
         return values
 
     def backward(self, values: list, wrt: tuple[str, ...]) -> list:
@@ -156,15 +176,17 @@ class Tape:
             return grads
         # backprop's seed, np.ones_like(output): every value of a tape is a float64 number.
         grads[self.output] = np.ones((), np.float64)
-        for node, reads, options, edges in rows:
+        for node, read, options, edges in rows:
             upstream = grads[node]
             if upstream is None:
                 continue
-            args = [values[i] for i in reads]
+            args = read(values)
             for input_id, local_rule, masked in edges:
-                local = local_rule(*args, **options)
+                local = local_rule(*args) if options is None else local_rule(*args, **options)
                 if masked is not None:
-                    contribution = times(masked, local, upstream, args[:-1], args[-1], **options)
+                    contribution = times(
+                        masked, local, upstream, list(args[:-1]), args[-1], **(options or {})
+                    )
                 elif local is ONE:
                     contribution = upstream
                 else:
@@ -184,7 +206,7 @@ class Tape:
             if values is None or not all(map(math.isfinite, values)):
                 return None
             grads = self.backward(values, wrt)
-        gradient = {name: grads[self.variables[name]] for name in wrt}
+        gradient = {name: grads[self.ids[name]] for name in wrt}
         for grad in gradient.values():
             if grad is None or grad.shape != () or not math.isfinite(grad):
                 return None
