@@ -164,6 +164,11 @@ class Compiled:
 
         return evaluate_batch(self, points, at or {}, wrt=wrt, chunk=chunk)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled (to Dask's workers, say) without the fast path's tape: it holds rules of the op
+        table, which pickle cannot name, and is made again at the first point."""
+        return {**self.__dict__, "_tape": None}
+
     def __repr__(self) -> str:
         return f"gradcli.compile({self.source!r})"
 

@@ -252,6 +252,15 @@ def test_a_fast_result_pickles_and_copies_whole():
         _ = fast.no_such_attribute
 
 
+def test_a_compiled_program_pickles_after_its_fast_path_ran():
+    """Dask sends a compiled program to its workers: the tape (op-table rules) is left behind."""
+    compiled = gradcli.compile(SIGMOID)
+    assert served(compiled(**POINT))
+    again = pickle.loads(pickle.dumps(compiled))
+    assert served(again(**POINT))
+    assert_same_numbers(again(**POINT), gradcli.evaluate(SIGMOID, POINT))
+
+
 def test_the_tape_runs_the_pointwise_rows_without_cuts():
     assert {"add", "mul", "div", "pow", "exp", "tanh", "relu", "max", "gelu", "clip"} <= {
         name for name, op in OPS.items() if servable(op)
