@@ -26,11 +26,11 @@ from .graph import call_op, program_names, walk
 from .ops import BINARY_OPS, CONSTANTS, OPS, Op
 from .parse.calls import plain_index
 from .result import Derivation
-from .scalar import Tape, scalar_point, variables_of
 
 if TYPE_CHECKING:
     from .points.evaluate import Batch
     from .records import DerivationRecord
+    from .scalar import Tape
 
 
 def pointwise(op: Op) -> bool:
@@ -55,7 +55,6 @@ class Compiled:
         # The scalar fast path: its tape, made at the first point of plain numbers (None: not
         # yet; False: the program has an op it does not run), and the names such a point gives.
         self._tape: Tape | bool | None = None
-        self._point_names = variables_of(self.names)
 
     @property
     def source(self) -> str:
@@ -115,20 +114,13 @@ class Compiled:
         self, given: dict[str, object], wrt: tuple[str, ...] | None, record_steps: bool
     ) -> Derivation | None:
         """The scalar fast path's result, or None where the full path must run (see scalar.py)."""
-        tape = self._tape
-        arrays = scalar_point(given, self._point_names) if tape is not False else None
+        tape = self._tape if self._tape is not None else self._first_tape(given)
+        arrays = tape.point(given) if tape else None
         if arrays is None:
             return None
         wrt_names = tuple(arrays) if wrt is None else wrt
         if not set(wrt_names) <= arrays.keys():
             return None  # the full path names the stranger
-        if tape is None:
-            try:
-                tape = self._tape = Tape.of(self.program, self.names, arrays) or False
-            except GradcliError:
-                return None
-            if tape is False:
-                return None
         found = tape.run(arrays, wrt_names)
         if found is None:
             return None
@@ -141,6 +133,21 @@ class Compiled:
 
         value, gradient = found
         return Derivation.deferred(self.source, arrays, value, gradient, tape.output, wrt_names, full)
+
+    def _first_tape(self, given: dict[str, object]) -> Tape | bool | None:
+        """The tape, made at the first point of plain numbers (kept: False if the program has an
+        op the tape does not run); None before such a point, or if the program cannot be built
+        at it (the full path raises the error)."""
+        from .scalar import Tape, scalar_point, variables_of
+
+        arrays = scalar_point(given, variables_of(self.names))
+        if arrays is None:
+            return None
+        try:
+            self._tape = Tape.of(self.program, self.names, arrays) or False
+        except GradcliError:
+            return None
+        return self._tape
 
     def batch(
         self,

@@ -98,6 +98,7 @@ class Tape:
         self.output = graph.output
         self.variables = tuple(graph.variables.items())
         self.ids = dict(graph.variables)
+        self.names = frozenset(self.ids)  # what a point gives: every variable, nothing else
         # Constants are immutable numpy scalars: one copy serves every run.
         self.template = [node.value if node.op == "const" else None for node in graph.nodes]
         self.rows = tuple(_row(node) for node in graph.nodes if node.op not in ("var", "const"))
@@ -117,6 +118,10 @@ class Tape:
             if node.op not in ("var", "const") and (node.op not in OPS or not servable(OPS[node.op])):
                 return None
         return cls(graph)
+
+    def point(self, given: Mapping[str, object]) -> dict[str, np.ndarray] | None:
+        """`given` as the tape's values (`scalar_point`), or None: the full path's point."""
+        return scalar_point(given, self.names)
 
     def needs(self, wrt: tuple[str, ...]) -> list[bool]:
         """Which nodes depend on a variable in `wrt` (backprop.needs_grad)."""
