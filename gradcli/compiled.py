@@ -97,14 +97,14 @@ class Compiled:
 
         At a point of plain numbers, a program of pointwise ops takes the scalar fast path
         (gradcli/scalar.py): the same numbers, and the nodes and steps made only when read."""
-        from .evaluation import evaluate_program
-        from .gcpause import no_gc
-
         given = {**(at or {}), **values}
         wrt = None if wrt is None else tuple(wrt)
         fast = self._fast(given, wrt, record_steps)
         if fast is not None:
             return fast
+        from .evaluation import evaluate_program
+        from .gcpause import no_gc
+
         with no_gc():
             return evaluate_program(
                 self.program, given, wrt, record_steps, names=self.names, record=Derivation

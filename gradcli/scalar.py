@@ -80,13 +80,16 @@ def _row(node: Node) -> Row:
 
 
 def _reader(nodes: tuple[int, ...]) -> Callable[[list], tuple]:
-    """values -> the values of `nodes`, as a tuple (one or two nodes read without a loop)."""
+    """values -> the values of `nodes`, as a tuple (up to three read without a loop)."""
     if len(nodes) == 1:
         (first,) = nodes
         return lambda values: (values[first],)
     if len(nodes) == 2:
         first, second = nodes
         return lambda values: (values[first], values[second])
+    if len(nodes) == 3:
+        first, second, third = nodes
+        return lambda values: (values[first], values[second], values[third])
     return lambda values: tuple([values[i] for i in nodes])
 
 
