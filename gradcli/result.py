@@ -53,7 +53,7 @@ class Derivation(DerivationRecord):
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         record = full()
         self.__dict__.update(nodes=record.nodes, steps=record.steps)
-        del self.__dict__["_full"]
+        self.__dict__.pop("_full", None)  # (another thread may have made them too: the same)
         return self.__dict__[name]
 
     def __getstate__(self) -> dict[str, object]:
