@@ -200,6 +200,7 @@ def test_errors_are_the_full_paths(source, point, wrt):
         gradcli.compile(source)(point, wrt=wrt)
     assert str(fast.value) == str(full.value)
     assert fast.value.hint == full.value.hint
+    assert fast.value.render() == full.value.render()  # the caret too
 
 
 def test_wrt_and_record_steps():
