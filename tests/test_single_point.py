@@ -11,6 +11,7 @@ property tests' generators (tests/test_properties.py: every scalar function of t
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import pickle
 
@@ -23,7 +24,7 @@ from test_properties import expressions, programs, to_source
 import gradcli
 from gradcli import descent as gd
 from gradcli.errors import GradcliError
-from gradcli.ops import OPS
+from gradcli.ops import BINARY_OPS, FUNCTIONS, OPS
 from gradcli.scalar import servable
 
 SIGMOID = "1/(1+exp(-(w0*x0+w1*x1+w2)))"  # seed 004's neuron
@@ -153,6 +154,28 @@ def test_kinks_follow_the_conventions_and_are_recorded(source, point):
     assert served(fast)
     assert_same_record(fast, full)
     assert any(node.kink for node in fast.nodes) == any(node.kink for node in full.nodes)
+
+
+def _servable_calls() -> list[str]:
+    """A call of every op the tape runs: `x + y` for the operators, `name(x, ...)` for functions."""
+    calls = [f"x {op.symbol} y" for op in BINARY_OPS.values() if servable(op)]
+    for (name, arity), op in sorted(FUNCTIONS.items()):
+        if servable(op):
+            calls.append(f"{name}({', '.join('xyz'[:arity])})")
+    return calls
+
+
+@pytest.mark.parametrize("call", _servable_calls())
+def test_every_op_of_the_tape_at_edge_values(call):
+    """Each op the tape runs, alone and with an upstream gradient that is not 1, at every pair
+    of edge values (0, -0, ties, the bounds of float64, inf, nan): the full path's numbers."""
+    arity = sum(name in call for name in ("x", "y", "z"))
+    grid = SPECIAL if arity < 3 else SPECIAL[:6] + SPECIAL[-3:]
+    for source in (call, f"{call} * (x + 1)"):
+        compiled = gradcli.compile(source)
+        for values in itertools.product(grid, repeat=arity):
+            point = dict(zip("xyz", values, strict=False))
+            assert_same_numbers(compiled(**point), gradcli.evaluate(source, point))
 
 
 # --- where the full path is taken ------------------------------------------------------------------
