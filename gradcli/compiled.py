@@ -52,8 +52,8 @@ class Compiled:
     def __init__(self, program: Program) -> None:
         self.program = program
         self.names = program_names(program)  # raises for unknown functions and wrong arity
-        # The scalar fast path: its tape, made at the first point of plain numbers (None: not
-        # yet; False: the program has an op it does not run), and the names such a point gives.
+        # The scalar fast path's tape, made at the first point of plain numbers (None: not yet;
+        # False: the program has an op the tape does not run).
         self._tape: Tape | bool | None = None
 
     @property

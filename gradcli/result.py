@@ -6,11 +6,13 @@ import only the record.
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .records import DerivationRecord
 from .records.symbolic import DerivativesRecord
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # What a result of the scalar fast path makes only when asked: the full path's nodes and steps.
 DEFERRED = ("nodes", "steps")
