@@ -20,7 +20,7 @@ from ..expr import Expr, Name, substitute
 from ..numbers import format_value
 from ..records import DerivationRecord
 from .formula import to_latex, to_text
-from .latex_values import PAGE_EM, is_scalar, text_em, width
+from .latex_values import PAGE_EM, is_scalar, parts, text_em, width
 from .latex_values import number as number
 from .layout import (
     StepRow,
@@ -40,6 +40,7 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2cm]{geometry}
 \usepackage{amsmath}
 \usepackage{longtable}
+\allowdisplaybreaks
 \begin{document}
 """
 
@@ -70,6 +71,10 @@ class _Doc:
 
     def num(self, value) -> str:
         return number(value, self.digits)
+
+    def lines(self, value) -> str:
+        """A value in an `align*` row: a matrix too wide for the page goes on over several rows."""
+        return " \\\\\n&\\quad ".join(parts(value, self.digits))
 
     def formula(self, expr: Expr) -> str:
         """`to_latex` with this document's names: each name goes through a placeholder that
@@ -127,7 +132,7 @@ def render(
 
     parts += [r"\paragraph{Result}", r"\begin{align*}", rf"{doc.name(out)} &= {doc.num(derivation.value)}"]
     parts[-1] += "".join(
-        r" \\" + "\n" + rf"{doc.d(out, n)} &= {doc.num(g)}" for n, g in derivation.gradient.items()
+        r" \\" + "\n" + rf"{doc.d(out, n)} &= {doc.lines(g)}" for n, g in derivation.gradient.items()
     )
     parts += [r"\end{align*}"]
     notes = [rf"kink at ${doc.name(n.name)}$: {_text(n.kink or '')}" for n in kinks(derivation)]
@@ -153,12 +158,12 @@ def _forward(doc: _Doc) -> list[str]:
         notes += r" && \text{output}" if row.is_output else ""
         notes += r" && \text{kink}" if node.kink else ""
         if row.definition is None:
-            rows.append(rf"{name} &= {doc.num(node.value)}{notes}")
+            rows.append(rf"{name} &= {doc.lines(node.value)}{notes}")
             continue
         definition = doc.formula(row.definition)
         wide = text_em(to_text(row.definition)) + width(node.value, doc.digits) > PAGE_EM - 12
         if wide:
-            rows.append(rf"{name} &= {definition}{notes} \\" + "\n" + rf"&= {doc.num(node.value)}")
+            rows.append(rf"{name} &= {definition}{notes} \\" + "\n" + rf"&= {doc.lines(node.value)}")
         else:
             rows.append(rf"{name} &= {definition} = {doc.num(node.value)}{notes}")
     return [r"\paragraph{Forward pass}", r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}", ""]
@@ -229,7 +234,8 @@ def _step_block(doc: _Doc, row: StepRow) -> list[str]:
     lines = [rf"\text{{local derivative: }} & {_label(doc, row)}"]
     if step.local is not None and to_text(row.formula) != format_value(step.local, digits):
         own_line = text_em(to_text(row.formula)) + width(step.local, digits) + 22 > PAGE_EM
-        lines[0] += (" \\\\\n& " if own_line else " ") + f"= {doc.num(step.local)}"
+        local = doc.lines(step.local) if own_line else doc.num(step.local)
+        lines[0] += (" \\\\\n& " if own_line else " ") + f"= {local}"
     lines += _contribution(doc, row)
     return [
         rf"\medskip\noindent Step {row.number}: ${of} \to {wrt}$",
@@ -260,8 +266,8 @@ def _contribution(doc: _Doc, row: StepRow) -> list[str]:
     upstream_name = doc.name(doc.derivation.upstream_name) + " = " if local is None else ""
     summed = r" \quad \text{(summed to the input's shape)}" if local is not None else ""
     return [
-        rf"\text{{upstream: }} & {upstream_name}{d_up} = {doc.num(upstream)}",
-        rf"\text{{contribution: }} & {result}{summed}",
+        rf"\text{{upstream: }} & {upstream_name}{d_up} = {doc.lines(upstream)}",
+        rf"\text{{contribution: }} & {doc.lines(contribution)}{summed}",
     ]
 
 
@@ -274,10 +280,14 @@ def _product_shape(local, upstream) -> tuple[int, ...] | None:
 
 def _sum_block(doc: _Doc, row: SumRow) -> list[str]:
     out = doc.derivation.output_node.name
-    terms = [doc.num(s.contribution) for s in row.steps]
-    widths = [width(s.contribution, doc.digits) for s in row.steps]
+    terms, widths = [], []
+    for step in row.steps:  # a term wider than the page goes on over rows of its own
+        em = width(step.contribution, doc.digits)
+        wide = em > PAGE_EM - 12
+        terms.append(doc.lines(step.contribution) if wide else doc.num(step.contribution))
+        widths.append(PAGE_EM if wide else em)
     lines = _wrap_terms(rf"{doc.d(out, row.node.name)} &= ", terms, widths)
-    lines.append(rf"&= {doc.num(row.node.grad)}")
+    lines.append(rf"&= {doc.lines(row.node.grad)}")
     return [
         rf"\medskip\noindent Sum at ${doc.name(row.node.name)}$ "
         rf"({doc.math_name(row.node.name)} feeds {feeds_phrase(row, doc.math_name)}):",

@@ -104,3 +104,42 @@ def width(value, digits: int) -> float:
 
 def is_scalar(value) -> bool:
     return value is None or np.ndim(value) == 0
+
+
+def parts(value, digits: int, room: float = PAGE_EM - 12) -> list[str]:
+    """`number(value)` in pieces no wider than `room` em, for lines of their own: a matrix too
+    wide for the page by groups of columns (`\\text{columns 1--2: }` …), like numpy's printing;
+    a summary with its minimum and maximum on a second line."""
+    if value is None or width(value, digits) <= room:
+        return [number(value, digits)]
+    array = np.asarray(value)
+    if array.size > MAX_INLINE_ELEMENTS:
+        text = _summary(array, digits)
+        head, _, tail = text.partition(r"\ldots;\ ")
+        return [head + r"\ldots;", r"\quad " + tail]
+    if array.ndim >= 3:
+        return [piece for part in array for piece in parts(part, digits, room)]
+    if array.ndim < 2:
+        return [number(value, digits)]
+    return _column_groups(array, digits, room)
+
+
+def _column_groups(matrix: np.ndarray, digits: int, room: float) -> list[str]:
+    columns = [max(_number_em(format_number(v, digits)) for v in column) for column in matrix.T]
+    groups: list[list[int]] = [[]]
+    used = _BRACKETS_EM + 7.0  # the label
+    for k, em in enumerate(columns):
+        if groups[-1] and used + em + _COLUMN_GAP_EM > room:
+            groups.append([])
+            used = _BRACKETS_EM + 7.0
+        groups[-1].append(k)
+        used += em + _COLUMN_GAP_EM
+    pieces = []
+    for group in groups:
+        label = (
+            rf"\text{{column {group[0] + 1}: }}"
+            if len(group) == 1
+            else (rf"\text{{columns {group[0] + 1}--{group[-1] + 1}: }}")
+        )
+        pieces.append(label + _matrix(matrix[:, group[0] : group[-1] + 1], digits))
+    return pieces
