@@ -239,11 +239,14 @@ def _step_block(doc: _Doc, row: StepRow) -> list[str]:
     lines += _contribution(doc, row)
     return [
         rf"\medskip\noindent Step {row.number}: ${of} \to {wrt}$",
-        r"\begin{align*}",
-        " \\\\\n".join(lines),
-        r"\end{align*}",
+        *_whole(" \\\\\n".join(lines)),
         "",
     ]
+
+
+def _whole(rows: str) -> list[str]:
+    """An `align*` kept on one page with its heading (the standalone preamble lets long ones break)."""
+    return [r"{\interdisplaylinepenalty=10000", r"\begin{align*}", rows, r"\end{align*}}"]
 
 
 def _contribution(doc: _Doc, row: StepRow) -> list[str]:
@@ -291,9 +294,7 @@ def _sum_block(doc: _Doc, row: SumRow) -> list[str]:
     return [
         rf"\medskip\noindent Sum at ${doc.name(row.node.name)}$ "
         rf"({doc.math_name(row.node.name)} feeds {feeds_phrase(row, doc.math_name)}):",
-        r"\begin{align*}",
-        " \\\\\n".join(lines),
-        r"\end{align*}",
+        *_whole(" \\\\\n".join(lines)),
         "",
     ]
 
