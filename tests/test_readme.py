@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import require_program
 from markdown_it import MarkdownIt
 
 from gradcli.cli import main
@@ -289,6 +290,29 @@ def test_every_output_block_is_what_its_command_prints(tmp_path):
         problems, _ = check_readme(README.read_text(encoding="utf-8"), tmp_path)
     regenerate = "GRADCLI_UPDATE_README=1 pytest tests/test_readme.py"
     assert not problems, "\n\n".join(problems) + f"\n\nREADME.md is out of date: {regenerate}"
+
+
+def commands_without_output(text: str) -> list[str]:
+    """The one-command ```sh blocks that no output block follows (`-o` examples, the course's)."""
+    shown = {example.command for example in examples(text)[0]}
+    found = [one_command(fence) for fence in fences(text)]
+    return [command for command in found if command and command not in shown]
+
+
+def test_commands_shown_without_an_output_run(tmp_path):
+    """They run, with exit 0, in a temporary folder (`-o` files land there)."""
+    commands = commands_without_output(README.read_text(encoding="utf-8"))
+    assert any(" -o " in command for command in commands)
+    for command in commands:
+        if "--points" in command:
+            continue  # reads a file of the reader's (tests/test_points*.py run --points)
+        if " -o " in command and (".png" in command or ".svg" in command):
+            require_program("dot")
+        code, printed = output_of(command, tmp_path)
+        assert code == 0, f"`{command}` exited with {code}:\n{printed}"
+        words = shlex.split(command)
+        if "-o" in words:
+            assert (tmp_path / words[words.index("-o") + 1]).stat().st_size > 0, command
 
 
 def test_the_readme_has_its_examples():

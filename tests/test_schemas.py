@@ -365,3 +365,16 @@ def test_the_readme_names_every_schema():
     for kind in KINDS:
         assert f"`{kind}.json`" in section, kind
     assert "importlib.resources" in section and "draft 2020-12" in section
+
+
+@pytest.mark.parametrize(
+    "example", [e for e in runnable() if kind_of(list(e.argv)) == "eval"], ids=lambda e: e.name
+)
+def test_demo_json(example):
+    """`gradcli demo NAME --format json` prints the command (`$ gradcli ...`), a blank line, then
+    eval's JSON: the JSON after that header fits eval.json."""
+    run = run_cli("demo", example.name, "--format", "json")
+    assert run.code == 0, run.err
+    header, document = run.out.split("\n\n", 1)
+    assert header.startswith("$ gradcli ")
+    assert_valid("eval", document, f"gradcli demo {example.name} --format json")
