@@ -3,8 +3,8 @@
 The convention (README.md says it in one line near the top):
 
 - A ```sh block holding ONE `gradcli ...` command (continued over lines with `\\`), followed,
-  with only blank lines between, by a ```text or ```json block: that block is the command's
-  output. The command runs in this process (gradcli.cli.main) in a temporary folder (so `-o`
+  with only blank lines between, by a block with no language, ```text or ```json: that block is
+  the command's output. The command runs in this process (gradcli.cli.main) in a temporary folder (so `-o`
   files land there) with NO_COLOR=1 and COLUMNS=100, stdout and stderr in the order printed, as
   docs/build.py runs docs/seeds.md's commands. It must exit 0.
 - A ```console block: `$ gradcli ...` on its first line, the rest is what the terminal shows
@@ -16,8 +16,9 @@ The convention (README.md says it in one line near the top):
   first lines of the output, those below it the last ones, and at least one line is left out.
 - Normalisation, the only one: trailing spaces of each line and trailing empty lines are
   dropped (Rich pads its lines to the terminal width).
-- A block with no language after a one-command ```sh block, or holding `$ gradcli`, is an error:
-  an output must say it is one (```text, ```json, ```console), so none escapes the test.
+- A ```text or ```json block that follows no command, and a block with no language that holds
+  `$ gradcli` (a transcript: mark it ```console), are errors, so no output escapes the test.
+  Other blocks with no language (a picture of the layers) are not outputs.
 
 `GRADCLI_UPDATE_README=1 pytest tests/test_readme.py` rewrites every output block from its
 command (keeping each `…` elision's number of lines above and below it), like
@@ -49,7 +50,7 @@ README = ROOT / "README.md"
 UPDATE = os.environ.get("GRADCLI_UPDATE_README") == "1"
 COLUMNS = "100"
 ELISION = "…"
-OUTPUT_LANGUAGES = ("text", "json")
+OUTPUT_LANGUAGES = ("", "text", "json")
 
 
 @dataclass
@@ -122,11 +123,9 @@ def examples(text: str) -> tuple[list[Example], list[str]]:
             continue  # prose between: the command stands alone
         if after.info in OUTPUT_LANGUAGES:
             found.append(Example(command, after))
-        elif after.info == "":
-            problems.append(f"line {after.start + 1}: the output of `{command[:40]}...` must be ```text")
     paired = {id(example.block) for example in found}
     for fence in blocks:
-        if fence.info in OUTPUT_LANGUAGES and id(fence) not in paired:
+        if fence.info in ("text", "json") and id(fence) not in paired:
             problems.append(f"line {fence.start + 1}: a ```{fence.info} block that no command prints")
     return found, problems
 
@@ -363,10 +362,13 @@ def test_an_elided_block_checks_its_first_and_last_lines(tmp_path):
     assert rewrite(bad, replacements) == good
 
 
-def test_an_unmarked_output_and_a_stray_block_are_reported(tmp_path):
-    unmarked = DOCTORED.replace("```text", "```")
-    problems, _ = check_readme(unmarked, tmp_path)
-    assert any("must be ```text" in problem for problem in problems)
+def test_a_bare_block_after_a_command_is_its_output_and_a_stray_block_is_reported(tmp_path):
+    bare = DOCTORED.replace("```text", "```")
+    problems, replacements = check_readme(bare, tmp_path)
+    assert len(problems) == 1 and "+  ∂v3/∂b = 5" in problems[0]
+    assert rewrite(bare, replacements) == bare.replace("∂v3/∂b = 6", "∂v3/∂b = 5")
+    prose = "Prose, then a picture.\n\n```\ncli/ -> api.py\n```\n"
+    assert check_readme(prose, tmp_path) == ([], {})
     stray = "Some prose.\n\n```text\nResult\n```\n"
     problems, _ = check_readme(stray, tmp_path)
     assert any("no command prints" in problem for problem in problems)
