@@ -223,6 +223,21 @@ class _Builder:
             self.suspects.append(node)
         return node
 
+    def apply_binary(self, op: Op, a: int, b: int, span: Span | None) -> int:
+        """apply() for an operator without options or shape check (`+ - * /`: most nodes of a
+        big program), without its bookkeeping; a failure goes through apply() for its message."""
+        nodes = self.nodes
+        try:
+            value = op.forward(nodes[a].value, nodes[b].value)
+        except ValueError:
+            return self.apply(op, (a, b), span)
+        node = len(nodes)
+        nodes.append(Node(node, op.name, (a, b), value, "", span))
+        if self.flagged:
+            self.flagged = False
+            self.suspects.append(node)
+        return node
+
     def check_stack(self, args: list[np.ndarray], span: Span | None, items: tuple[Expr, ...]) -> None:
         """An array literal's items share one shape (as np.array demands; the message names the
         first item that differs), and the result has at most numpy's 64 dimensions."""
@@ -263,6 +278,9 @@ class _Builder:
             kind = type(item)
             if kind is tuple:
                 op, count, span, items, options = item
+                if count == 2 and op.check is None and not options:
+                    results.append(self.apply_binary(op, results.pop(-2), results.pop(), span))
+                    continue
                 # Not results[-count:]: for count 0 (`[]`) that is the whole list.
                 first = len(results) - count
                 args = tuple(results[first:])
