@@ -85,3 +85,12 @@ def test_the_scripting_call_loads_neither_typer_nor_lark():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("args", [QUICK[0], ["eval", "x*y", "--at", "x=2,y=3", "--format", "text"]])
+def test_the_collector_is_resumed_and_nothing_stays_frozen(args):
+    import gc
+
+    assert gc.isenabled()
+    assert run_cli(*args).code == 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0

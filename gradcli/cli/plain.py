@@ -11,8 +11,11 @@ as before.
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import GradcliError
@@ -125,9 +128,28 @@ def quick_eval(args: list[str]) -> int | None:
     # As cmd_eval does for these options: read_source, the --at values, evaluate, the JSON.
     text = read_source(source, None)
     values = read_values(at, [], source=None)
-    derivation = evaluate(text, values, wrt=None, record_steps=not brief, mode="reverse")
-    emit(json_out.render(derivation, brief=brief), None)
+    with collector_paused():
+        derivation = evaluate(text, values, wrt=None, record_steps=not brief, mode="reverse")
+        emit(json_out.render(derivation, brief=brief), None)
     return 0
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while one point is evaluated and written, and what the
+    command made left out of the collection that resuming would start: at 10^5 variables that
+    collection walked ~10^6 new (acyclic) objects, for ~0.1 s. gc.freeze() moves every tracked
+    object to the permanent generation and unfreeze() back to the oldest one, both at once, so the
+    objects stay collectable (by a later full collection) without being walked now."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.freeze()
+            gc.enable()
+            gc.unfreeze()
 
 
 def _quick_form(args: list[str]) -> tuple[str, list[str], bool] | None:
