@@ -127,11 +127,9 @@ def parse_at(options: list[str]) -> dict[str, AtValue]:
     values: dict[str, AtValue] = {}
     for text in options:
         plain = _plain_pairs(text)
-        if plain is not None:
-            read = dict(plain)
-            if len(read) == len(plain) and values.keys().isdisjoint(read):
-                values.update(read)
-                continue  # else a name given twice: the careful path below says where
+        if plain is not None and values.keys().isdisjoint(plain):
+            values.update(plain)
+            continue  # else a name given twice: the careful path below says where
         for offset, piece in _split_top_level(text):
             name, value = _parse_pair(text, offset, piece)
             if name in values:
@@ -146,13 +144,16 @@ def parse_at(options: list[str]) -> dict[str, AtValue]:
     return values
 
 
-def _plain_pairs(text: str) -> list[tuple[str, AtValue]] | None:
-    """An option of plain `name=number` pairs only (`w0=2,x0=-1.5`, nothing around them), read at
-    once: what _parse_pair gives each of them. None for anything else (the careful path)."""
+def _plain_pairs(text: str) -> dict[str, AtValue] | None:
+    """An option of plain `name=number` pairs only (`w0=2,x0=-1.5`, nothing around them), each
+    name once, read at once: what _parse_pair gives each of them. None for anything else (the
+    careful path, which names a name given twice)."""
     if "(" in text or "[" in text or "@" in text:
         return None
-    pairs, start, fullmatch, isfinite = [], 0, _PLAIN_PAIR.fullmatch, math.isfinite
-    for piece in text.split(","):
+    pairs: dict[str, AtValue] = {}
+    start, fullmatch, isfinite = 0, _PLAIN_PAIR.fullmatch, math.isfinite
+    pieces = text.split(",")
+    for piece in pieces:
         pair = fullmatch(piece)
         if pair is None:
             return None
@@ -161,9 +162,9 @@ def _plain_pairs(text: str) -> list[tuple[str, AtValue]] | None:
         if not isfinite(number):
             return None
         end = start + len(piece)
-        pairs.append((name, AtValue(np.float64(number), text, (start, end))))
+        pairs[name] = AtValue(np.float64(number), text, (start, end))
         start = end + 1
-    return pairs
+    return pairs if len(pairs) == len(pieces) else None
 
 
 def _parse_pair(text: str, offset: int, piece: str) -> tuple[str, AtValue]:

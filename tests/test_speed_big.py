@@ -59,7 +59,7 @@ def test_plain_options_read_at_once_as_pair_by_pair(options, monkeypatch):
 
 
 def test_an_at_value_makes_its_span_when_asked():
-    (name, value), *_ = values._plain_pairs("ab=1,c=2")
+    (name, value), *_ = values._plain_pairs("ab=1,c=2").items()
     assert (name, value.span, value.text, value.label) == ("ab", Span(1, 1, 0, 4), "ab=1,c=2", "--at")
     assert value == values.AtValue(np.float64(1), "ab=1,c=2", Span(1, 1, 0, 4))
     assert "AtValue(" in repr(value)
