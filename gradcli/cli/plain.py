@@ -142,14 +142,17 @@ def collector_paused() -> Iterator[None]:
     object to the permanent generation and unfreeze() back to the oldest one, both at once, so the
     objects stay collectable (by a later full collection) without being walked now."""
     enabled = gc.isenabled()
+    frozen = gc.get_freeze_count() > 0  # a caller's own frozen objects: leave them so
     gc.disable()
     try:
         yield
     finally:
-        if enabled:
+        if enabled and not frozen:
             gc.freeze()
             gc.enable()
             gc.unfreeze()
+        elif enabled:
+            gc.enable()
 
 
 def _quick_form(args: list[str]) -> tuple[str, list[str], bool] | None:
