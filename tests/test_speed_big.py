@@ -166,3 +166,56 @@ def test_program_names_as_a_walk_finds_them(source):
         return (list(found.free.items()), sorted(found.all))
 
     assert outcome(program_names) == outcome(_names_by_walk)
+
+
+def _check_one_by_one(program, names, values) -> tuple:
+    """binding.check_values as it was: a loop over every name."""
+    warnings: list[str] = []
+    missing = [n for n in names.free if n not in values and n not in CONSTANTS]
+    if missing:
+        return ("missing", missing)
+    for name in values:
+        if name not in names.free:
+            return ("not read", name)
+        if name in CONSTANTS:
+            warnings.append(name)
+    return ("ok", warnings)
+
+
+@pytest.mark.parametrize(
+    ("source", "given"),
+    [
+        ("x*y", {"x": 1, "y": 2}),
+        ("x*y", {"x": 1}),
+        ("x*y + z", {"y": 1}),
+        ("x*y", {"x": 1, "y": 2, "z": 3}),
+        ("x*pi", {"x": 1, "pi": 3}),  # a constant given a value: a variable, with a warning
+        ("e*pi + x", {"pi": 3, "x": 1, "e": 2}),
+        ("x*pi", {"x": 1}),
+        ("2 + 3", {}),
+        ("2 + 3", {"q": 1}),
+    ],
+)
+def test_check_values_by_sets_as_one_by_one(source, given):
+    from gradcli.binding import check_values
+
+    program = parse_program(source)
+    names = program_names(program)
+    warnings: list[str] = []
+    try:
+        check_values(program, names, given, warnings)
+        found = ("ok", [w.split("'")[1] for w in warnings])
+    except GradcliError as error:
+        found = (
+            ("missing", error.message)
+            if error.message.startswith("no value")
+            else ("not read", error.message)
+        )
+    expected = _check_one_by_one(program, names, given)
+    assert found[0] == expected[0]
+    if expected[0] == "ok":
+        assert found[1] == expected[1]
+    elif expected[0] == "not read":
+        assert repr(expected[1]) in found[1]
+    else:
+        assert all(name in found[1] for name in expected[1])
