@@ -34,6 +34,9 @@ QUICK = [
     ["eval", "foo(x)", "--at", "x=2", "--json"],  # an unknown function
     ["eval", "", "--json"],
     ["eval", "x", "--at", "x=@nosuch.npy", "--json"],
+    ["eval", "x", "--at=", "--json"],  # an empty entry
+    ["eval", "x*y", "--at=x=1,y=2", "--brief", "--json"],
+    ["eval", "x*y", "--at", "x=1,y=2,", "--json"],
     ["eval", "x", "--at", "x=2 y=3", "--json"],
     ["eval", "x", "--at", "x", "=", "2", "--json"],  # the shell split a binding: said first
     ["eval", "x", "--at", "x=", "2", "--json"],
@@ -51,6 +54,8 @@ NOT_QUICK = [  # Typer reads them
     ["eval", "x", "--json", "--at"],
     ["eval", "x", "--at", "x=1", "--json", "--nosuch"],
     ["eval", "x", "--at", "x=1", "--json", "--", "y"],
+    ["eval", "x", "-a=x=1", "--json"],
+    ["eval", "x", "--at", "x=1", "--json", "-h"],
     ["eval", "--help"],
     ["--version"],
     [],
