@@ -62,8 +62,8 @@ def parse_simple(source: str) -> Expr | None:
     if not tokens:
         return None
     out: list[Expr] = []
-    # Entries: (precedence, name, span) for an operator (name None: a prefix `-`/`+`), or a
-    # marker (_PAREN or _CALL, name, span, where its arguments start in `out`).
+    # Entries: (precedence, name, span) for an operator (a prefix `-`/`+` has _UNARY), or a
+    # marker (_PAREN or _CALL, the function's name, its span, where its arguments start in `out`).
     stack: list[tuple] = []
     expect_operand = True
     previous = ""
@@ -71,56 +71,23 @@ def parse_simple(source: str) -> Expr | None:
     i = 0
     while i < count:
         kind, text, start = tokens[i]
-        span = Span(1, start + 1, start, start + len(text))
         i += 1
         if expect_operand:
-            if kind == _NUMBER:
-                value = float(text)
-                if not math.isfinite(value):
-                    return None  # the parser says it is too large
-                out.append(Num(value, text, span))
-                expect_operand = False
-            elif kind == _NAME:
-                if i < count and tokens[i][1] == "(":
-                    stack.append((_CALL, text, span, len(out)))
-                    i += 1
-                    previous = "("
-                    continue
-                out.append(Name(text, span))
-                expect_operand = False
-            elif text in _PREFIX:
-                stack.append((_UNARY, _PREFIX[text], span))
-            elif text == "(":
-                stack.append((_PAREN, None, span, len(out)))
-            elif text == ")" and previous in ("(", ",") and stack and stack[-1][0] == _CALL:
-                _close_call(stack.pop(), out)  # f() or f(x,): Lark takes a trailing comma
-                expect_operand = False
-            else:
+            if kind == _NAME and i < count and tokens[i][1] == "(":
+                stack.append((_CALL, text, Span(1, start + 1, start, start + len(text)), len(out)))
+                i += 1
+                previous = "("
+                continue
+            expect_operand = _operand(kind, text, start, previous, stack, out)
+            if expect_operand is None:
                 return None
         elif kind == _OPERATOR and text in _BINARY:
-            name, precedence = _BINARY[text]
-            right = precedence == _POWER
-            while stack and type(stack[-1][0]) is int:
-                top = stack[-1][0]
-                if top < precedence or (top == precedence and right):
-                    break
-                _reduce(stack.pop(), out)
-            stack.append((precedence, name, span))
+            _binary(text, start, stack, out)
             expect_operand = True
         elif text in (")", ","):
-            while stack and type(stack[-1][0]) is int:
-                _reduce(stack.pop(), out)
-            if not stack:
+            expect_operand = _close(text, stack, out)
+            if expect_operand is None:
                 return None
-            marker = stack[-1]
-            if text == ",":
-                if marker[0] != _CALL:
-                    return None  # (x, y) is not an expression
-                expect_operand = True
-            elif marker[0] == _PAREN:
-                stack.pop()  # a group is its expression
-            else:
-                _close_call(stack.pop(), out)
         else:
             return None  # two operands in a row: a syntax error, said by the parser
         previous = text
@@ -131,6 +98,58 @@ def parse_simple(source: str) -> Expr | None:
             return None  # an unclosed parenthesis
         _reduce(stack.pop(), out)
     return out[0] if len(out) == 1 else None
+
+
+def _operand(kind: int, text: str, start: int, previous: str, stack: list, out: list) -> bool | None:
+    """A token where an operand is expected: whether one is still expected after it (after a
+    prefix operator or an opening parenthesis), or None if the token cannot stand there."""
+    if kind == _NUMBER:
+        value = float(text)
+        if not math.isfinite(value):
+            return None  # the parser says it is too large
+        out.append(Num(value, text, Span(1, start + 1, start, start + len(text))))
+        return False
+    if kind == _NAME:
+        out.append(Name(text, Span(1, start + 1, start, start + len(text))))
+        return False
+    if text in _PREFIX:
+        stack.append((_UNARY, _PREFIX[text], Span(1, start + 1, start, start + len(text))))
+        return True
+    if text == "(":
+        stack.append((_PAREN, None, None, len(out)))
+        return True
+    if text == ")" and previous in ("(", ",") and stack and stack[-1][0] == _CALL:
+        _close_call(stack.pop(), out)  # f() or f(x,): Lark takes a trailing comma
+        return False
+    return None
+
+
+def _binary(text: str, start: int, stack: list, out: list) -> None:
+    """A binary operator: reduce what binds tighter (or as tight, to the left), then push it."""
+    name, precedence = _BINARY[text]
+    right = precedence == _POWER
+    while stack and type(stack[-1][0]) is int:
+        top = stack[-1][0]
+        if top < precedence or (top == precedence and right):
+            break
+        _reduce(stack.pop(), out)
+    stack.append((precedence, name, Span(1, start + 1, start, start + len(text))))
+
+
+def _close(text: str, stack: list, out: list) -> bool | None:
+    """`)` or `,` after an operand: reduce back to the innermost marker; whether an operand is
+    expected next (after a comma), or None if the token has nothing to close."""
+    while stack and type(stack[-1][0]) is int:
+        _reduce(stack.pop(), out)
+    if not stack:
+        return None
+    marker = stack[-1]
+    if text == ",":
+        return True if marker[0] == _CALL else None  # (x, y) is not an expression
+    stack.pop()
+    if marker[0] == _CALL:
+        _close_call(marker, out)
+    return False  # a group is its expression
 
 
 def _reduce(operator: tuple, out: list[Expr]) -> None:
