@@ -97,12 +97,10 @@ def demo_command(
     """Run a worked example from the seed notebooks (docs/seeds.md); by default seed 004's
     sigmoid neuron, h = 1/(1+exp(-(w0*x0+w1*x1+w2))), with every chain-rule step.
 
+    \b
     Examples:
-
         gradcli demo
-
         gradcli demo --list
-
         gradcli demo sum-rule
     """
     from ..api import seed_examples

@@ -116,10 +116,12 @@ def eval_command(
 
     Shows the forward pass (every node, its definition and value), the backward pass (every edge:
     local derivative × upstream = contribution, and the sum rule where a node is used twice) and
-    the result. Examples:
+    the result.
 
+    \b
+    Examples:
         gradcli eval "(a+b)*(b+1)" --at a=2,b=1
-
+        gradcli eval "(a+b)*(b+1)" --at a=2,b=1 -o answer.pdf
         gradcli eval "1/(1+exp(-(w*x+b)))" --points data.csv --format csv
     """
     from ..api import evaluate

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from ..values import AtValue
 
 app = typer.Typer(
+    # Click's own help layout: paragraphs wrapped to the terminal, the option help in one wide
+    # column, and `\b` blocks (the examples) kept line by line, so they can be copied at 80 columns.
+    rich_markup_mode=None,
     name="gradcli",
     help="Gradients of math expressions by backpropagation, with the worked derivation.\n\n"
     'Example: gradcli eval "(a+b)*(b+1)" --at a=2,b=1',
@@ -32,7 +35,7 @@ app = typer.Typer(
 SourceArg = Annotated[
     Optional[str],
     typer.Argument(
-        help='The expression or program, e.g. "(a+b)*(b+1)" or "y = w*x; (y - t)^2". '
+        help='The expression or program, e.g. "(a+b)*(b+1)" or "y\u00a0=\u00a0w*x;\u00a0(y\u00a0-\u00a0t)^2". '
         "'-' reads it from standard input. One starting with '-' works (\"-x^2\"); "
         "if it reads as an option, put -- before it.",
         show_default=False,
@@ -47,7 +50,7 @@ AtOpt = Annotated[
     typer.Option(
         "--at",
         "-a",
-        help="Values of the free variables: NAME=VALUE pairs, comma-separated, repeatable. "
+        help="Values of the free variables: NAME=VALUE pairs, separated by commas, repeatable. "
         "A value is a number, a constant expression (pi/4), an array ([1,2,3]) or a file "
         "(W=@w.npy; also .npz, p.npz:NAME, .json, .csv).",
         show_default=False,
@@ -67,7 +70,7 @@ AtFileOpt = Annotated[
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a Python traceback on internal errors.")]
 WrtOpt = Annotated[
     Optional[str],
-    typer.Option(help="Differentiate only by these variables (comma-separated).", show_default=False),
+    typer.Option(help="Differentiate only by these variables (separated by commas).", show_default=False),
 ]
 DigitsOpt = Annotated[
     int, typer.Option(min=1, max=17, help="Significant digits in the human formats (JSON is never rounded).")
