@@ -4,6 +4,7 @@ they can be copied (click's layout; `\\b` keeps an examples block line by line).
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
@@ -26,7 +27,7 @@ def test_help_reads_well_at_80_columns(command):
     text = _help(command)
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= 80, [line for line in lines if len(line) > 80]
-    for line, following in zip(lines, lines[1:]):
+    for line, following in itertools.pairwise(lines):
         # A word broken at its hyphen: `--skip-` then `bad`, `comma-` then `separated`.
         assert not (re.search(r"\w-$", line) and re.match(r"\s*[a-z]", following)), (line, following)
     assert "╭" not in text  # click's plain layout, not boxes that squeeze the help column
@@ -43,6 +44,6 @@ def test_examples_are_whole_commands_on_lines_of_their_own(command):
         stripped = line.strip()
         continued = stripped.startswith("--")  # the rest of a command after a `\\` line
         assert stripped.startswith("gradcli") or continued, line
-    for line, following in zip(block, block[1:]):
+    for line, following in itertools.pairwise(block):
         if following.strip().startswith("--"):
             assert line.endswith("\\"), (line, following)  # a shell continuation, copyable

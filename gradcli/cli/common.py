@@ -35,7 +35,9 @@ app = typer.Typer(
 SourceArg = Annotated[
     Optional[str],
     typer.Argument(
-        help='The expression or program, e.g. "(a+b)*(b+1)" or "y\u00a0=\u00a0w*x;\u00a0(y\u00a0-\u00a0t)^2". '
+        # No-break spaces keep the quoted program on one line when the help text wraps.
+        help='The expression or program, e.g. "(a+b)*(b+1)" or '
+        '"y\u00a0=\u00a0w*x;\u00a0(y\u00a0-\u00a0t)^2". '
         "'-' reads it from standard input. One starting with '-' works (\"-x^2\"); "
         "if it reads as an option, put -- before it.",
         show_default=False,
