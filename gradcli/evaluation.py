@@ -70,13 +70,16 @@ def evaluate_program(
     graph = build_graph(program, arrays, names)
     needs = needs_grad(graph, {graph.variables[name] for name in wrt_names})
     output = graph.nodes[graph.output]
+    trace = None
     if mode == "forward":
-        from .forward import forward_gradients
+        from .forward import forward_gradients, tangent_trace
 
         if output.value.size > 1:
             check_jacobian_size(output.value.size, {name: arrays[name].size for name in wrt_names})
         gradient = forward_gradients(graph, wrt_names)
         grads, steps, needs = [None] * len(graph.nodes), [], [False] * len(graph.nodes)
+        if record_steps and wrt_names:  # the tangent trace of the first variable, for the table
+            trace = (wrt_names[0], *tangent_trace(graph, wrt_names[0]))
     elif output.value.size == 1:
         grads, steps = backprop(graph, needs, record=record_steps)
         gradient = {name: grads[graph.variables[name]] for name in wrt_names}
@@ -102,7 +105,7 @@ def evaluate_program(
         warnings.append(problem)
     warnings += _cut_notes(graph, steps)
     return build_derivation(
-        graph, arrays, gradient, grads, steps, wrt_names, needs, warnings, mode, record=record
+        graph, arrays, gradient, grads, steps, wrt_names, needs, warnings, mode, record=record, trace=trace
     )
 
 

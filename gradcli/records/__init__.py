@@ -34,6 +34,7 @@ from ..expr import (
 )
 from ..ops import OPS, Op, Options
 from ..templates import index_items, partial_template
+from .tangents import TangentTrace
 
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
@@ -100,6 +101,7 @@ class DerivationRecord:
     wrt: tuple[str, ...]
     warnings: list[str] = field(default_factory=list)
     mode: str = "reverse"  # or "forward": gradients by tangent sweeps, so no backward steps
+    tangents: TangentTrace | None = None  # forward mode's trace of one seed (records/tangents.py)
 
     def ref(self, node_id: int) -> Expr:
         """How a formula refers to a node: a literal by its number, anything else by name."""

@@ -1,0 +1,188 @@
+"""Forward mode's tangent trace, row by row, before a format spells it out (as `layout.py` does
+for the backward pass), and its LaTeX section.
+
+The layout is Baydin et al.'s Table 2 ("Automatic Differentiation in Machine Learning: a Survey",
+JMLR 2018) as two tables one after the other: the forward pass (the primal trace) and then the
+tangent trace, each node's tangent beside the formula Σ local · input's tangent and its numbers.
+Two tables side by side would not fit 80 columns once formulas grow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..expr import Expr
+from ..numbers import format_value
+from ..records import DerivationRecord, NodeRecord
+from ..records.tangents import TangentTermRecord, TangentTrace, dotted, tangent_formula
+
+dotted_name = dotted  # the tangent's name: `x1` → `ẋ1`
+from .formula import latex_name, to_latex
+from .layout import signed_sum
+
+
+@dataclass(frozen=True)
+class TangentLine:
+    node: NodeRecord
+    formula: Expr | None  # Σ local · input's tangent; None for an input
+    terms: tuple[TangentTermRecord, ...]
+    tangent: np.ndarray
+    seeded: bool  # the input whose tangent is the seed
+    is_output: bool
+
+
+def seed_text(trace: TangentTrace, spell: Callable[[str], str] = dotted) -> str:
+    """`ẋ1 = 1`; `ẋ[0] = 1 (other elements 0)` for an array."""
+    name = spell(trace.variable)
+    if trace.element is None:
+        return f"{name} = 0 (an empty array: no element to seed)"
+    if not trace.element:
+        return f"{name} = 1"
+    index = ", ".join(str(i) for i in trace.element)
+    return f"{name}[{index}] = 1 (its other elements 0)"
+
+
+def trace_title(derivation: DerivationRecord, spell: Callable[[str], str] = dotted) -> str:
+    """`seed ẋ1 = 1, every other input's tangent 0: v̇5 = ∂v5/∂x1`, the same in every format."""
+    trace = derivation.tangents
+    assert trace is not None
+    out = derivation.output_node.name
+    element = f"[{', '.join(str(i) for i in trace.element)}]" if trace.element else ""
+    return (
+        f"seed {seed_text(trace, spell)}, every other input's tangent 0: "
+        f"{spell(out)} = ∂{out}/∂{trace.variable}{element}"
+    )
+
+
+def trace_notes(derivation: DerivationRecord) -> list[str]:
+    """Why there is no backward pass, and which variable the trace follows among several."""
+    trace = derivation.tangents
+    assert trace is not None
+    notes = [NO_BACKWARD]
+    others = [name for name in trace.wrt if name != trace.variable]
+    if others:
+        notes.append(
+            f"The trace follows {trace.variable}, the first variable differentiated; --wrt {others[0]} shows {others[0]}'s."
+        )
+    return notes
+
+
+NO_BACKWARD = "No backward pass: forward mode computed the gradients (--mode reverse shows one)."
+
+
+def tangent_lines(
+    derivation: DerivationRecord,
+    spell: Callable[[str], str] = dotted,
+    jacobian: Callable[[str, str], str] | None = None,
+) -> list[TangentLine]:
+    """Every row of the trace but plain literals (as `layout.forward_rows`: a `2` has tangent 0)."""
+    trace = derivation.tangents
+    assert trace is not None
+    seeded = derivation.variables.get(trace.variable)
+    lines = []
+    extra = {} if jacobian is None else {"jacobian": jacobian}
+    for row in trace.rows:
+        node = derivation.nodes[row.node]
+        if node.op == "const" and (node.name[0].isdigit() or node.name[0] in ".-"):
+            continue
+        formula = tangent_formula(derivation, row, spell, **extra)
+        lines.append(
+            TangentLine(
+                node, formula, row.terms, row.tangent, node.id == seeded, node.id == derivation.output
+            )
+        )
+    return lines
+
+
+def input_text(line: TangentLine) -> str:
+    """What stands in the formula column of an input: the seed, or why its tangent is 0."""
+    if line.seeded:
+        return "seed"
+    return "0 (a constant)" if line.node.op == "const" else "0 (not seeded)"
+
+
+def terms_text(line: TangentLine, digits: int, times: str = " × ", jvp: str = "J·t ") -> str:
+    """`0.5 × 1`; `5 × 1 + 2 × 0`; `1 × 5.5 - 1 × 0` (local × input's tangent for each term);
+    a Jacobian-vector product shows its result (`J·t [1, 0]`)."""
+
+    def factor(value) -> str:
+        text = format_value(value, digits)
+        return f"({text})" if text.startswith("-") else text
+
+    parts = []
+    for term in line.terms:
+        if term.local is None:
+            parts.append(f"{jvp}{format_value(term.product, digits)}")
+        else:
+            parts.append(f"{format_value(term.local, digits)}{times}{factor(term.tangent)}")
+    return signed_sum(parts) if parts else ""
+
+
+def latex_dotted(name: str) -> str:
+    """`\\dot{x}_{1}` for x1, `\\dot{v}_{3}`, `\\dot{\\mathit{loss}}`: the dot over the letter, not
+    over its subscript."""
+    text = latex_name(name)
+    head, sep, tail = text.partition("_")
+    return rf"\dot{{{head}}}{sep}{tail}"
+
+
+def latex_tangent_section(derivation: DerivationRecord, digits: int) -> list[str]:
+    """The tangent trace as LaTeX lines (a heading, a sentence and a `tabular`), for
+    `render/latex.py` to put where reverse mode's backward pass goes; [] without a trace."""
+    trace = derivation.tangents
+    if trace is None:
+        return []
+    marks: dict[str, str] = {}
+
+    def spell(name: str) -> str:  # a stand-in name, replaced by \dot{...} once typeset
+        mark = f"tangentmark{len(marks)}"
+        marks[latex_name(mark)] = latex_dotted(name)
+        return mark
+
+    def jacobian(of: str, wrt: str) -> str:
+        mark = f"jacobianmark{len(marks)}"
+        marks[latex_name(mark)] = rf"\partial {latex_name(of)}/\partial {latex_name(wrt)}"
+        return mark
+
+    def math(expr: Expr) -> str:
+        text = to_latex(expr)
+        for mark in sorted(marks, key=len, reverse=True):
+            text = text.replace(mark, marks[mark])
+        return text
+
+    out = derivation.output_node.name
+    element = "[" + ", ".join(str(i) for i in trace.element) + "]" if trace.element else ""
+    seed = "0" if trace.element is None else "1"
+    rows = [
+        r"\subsection*{Tangent trace}",
+        f"Forward mode: seed ${latex_dotted(trace.variable)}{element} = {seed}$"
+        + (" (its other elements 0)" if element else "")
+        + f", every other input's tangent 0, so ${latex_dotted(out)} = "
+        rf"\partial {latex_name(out)}/\partial {latex_name(trace.variable)}{element}$."
+        + _latex_others(trace)
+        + r"\\[4pt]",
+        r"\begin{tabular}{lll}",
+        r"tangent & $= \sum$ local $\times$ input's tangent & value \\ \hline",
+    ]
+    for line in tangent_lines(derivation, spell, jacobian):
+        if line.formula is None:
+            formula = input_text(line)
+        else:
+            numbers = terms_text(line, digits, r" \times ", r"J\,t\ ")
+            formula = f"${math(line.formula)}" + (f" = {numbers}$" if numbers else "$")
+        value = format_value(line.tangent, digits).replace("×", r"\times ").replace("…", r"\dots")
+        value = rf"$\mathbf{{{value}}}$" if line.is_output else f"${value}$"
+        rows.append(f"${latex_dotted(line.node.name)}$ & {formula} & {value} \\\\")
+    return [*rows, r"\end{tabular}", "", NO_BACKWARD.replace("--", "-{}-")]
+
+
+def _latex_others(trace: TangentTrace) -> str:
+    others = [name for name in trace.wrt if name != trace.variable]
+    if not others:
+        return ""
+    return rf" The table shows the first of \texttt{{-{{}}-wrt}}; \texttt{{-{{}}-wrt {others[0]}}} shows ${latex_name(others[0])}$'s.".replace(
+        f"wrt {others[0]}}}", f"wrt {others[0].replace('_', chr(92) + '_')}}}"
+    )
