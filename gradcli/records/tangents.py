@@ -74,8 +74,8 @@ class TangentTrace:
 # tangent (`ẋ @ b`, `sum(ẋ)`). Ops linear in all arguments at once: every input replaced
 # (`[ẋ, ẏ]`, `concat([ȧ, 0])`): one formula for the whole tangent.
 MULTILINEAR = frozenset(
-    "matmul outer einsum sum mean cumsum expand_dims reshape transpose slice ravel squeeze flip "
-    "repeat tile diag triu tril index".split()
+    {"matmul", "outer", "einsum", "sum", "mean", "cumsum", "expand_dims", "reshape", "transpose"}
+    | {"slice", "ravel", "squeeze", "flip", "repeat", "tile", "diag", "triu", "tril", "index"}
 )
 JOINTLY_LINEAR = frozenset({"stack", "concat", "stack_axis"})
 

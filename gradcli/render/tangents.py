@@ -18,10 +18,10 @@ from ..expr import Expr
 from ..numbers import format_value
 from ..records import DerivationRecord, NodeRecord
 from ..records.tangents import TangentTermRecord, TangentTrace, dotted, tangent_formula
-
-dotted_name = dotted  # the tangent's name: `x1` → `ẋ1`
 from .formula import latex_name, to_latex
 from .layout import signed_sum
+
+dotted_name = dotted  # the tangent's name: `x1` → `ẋ1`
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,14 @@ def trace_notes(derivation: DerivationRecord) -> list[str]:
     notes = [NO_BACKWARD]
     others = [name for name in trace.wrt if name != trace.variable]
     if others:
+        first, other = trace.variable, others[0]
         notes.append(
-            f"The trace follows {trace.variable}, the first variable differentiated; --wrt {others[0]} shows {others[0]}'s."
+            f"The trace follows {first}, the first variable differentiated; --wrt {other} shows {other}'s."
         )
     return notes
 
 
-NO_BACKWARD = "No backward pass: forward mode computed the gradients (--mode reverse shows one)."
+NO_BACKWARD = "No backward pass: forward mode computed the gradients (see --mode reverse)."
 
 
 def tangent_lines(
@@ -129,12 +130,8 @@ def latex_dotted(name: str) -> str:
     return rf"\dot{{{head}}}{sep}{tail}"
 
 
-def latex_tangent_section(derivation: DerivationRecord, digits: int) -> list[str]:
-    """The tangent trace as LaTeX lines (a heading, a sentence and a `tabular`), for
-    `render/latex.py` to put where reverse mode's backward pass goes; [] without a trace."""
-    trace = derivation.tangents
-    if trace is None:
-        return []
+def latex_lines(derivation: DerivationRecord) -> list[tuple[TangentLine, str | None]]:
+    """The trace's lines with their formulas in LaTeX (`\\dot{x}_{1}/x_{1}`); None for an input."""
     marks: dict[str, str] = {}
 
     def spell(name: str) -> str:  # a stand-in name, replaced by \dot{...} once typeset
@@ -147,35 +144,53 @@ def latex_tangent_section(derivation: DerivationRecord, digits: int) -> list[str
         marks[latex_name(mark)] = rf"\partial {latex_name(of)}/\partial {latex_name(wrt)}"
         return mark
 
-    def math(expr: Expr) -> str:
+    def math(expr: Expr | None) -> str | None:
+        if expr is None:
+            return None
         text = to_latex(expr)
         for mark in sorted(marks, key=len, reverse=True):
             text = text.replace(mark, marks[mark])
         return text
 
+    return [(line, math(line.formula)) for line in tangent_lines(derivation, spell, jacobian)]
+
+
+def latex_seed_sentence(derivation: DerivationRecord) -> str:
+    """`Forward mode: seed $\\dot{x}_{1} = 1$, ...`: the title's facts, its symbols in `$...$`."""
+    trace = derivation.tangents
+    assert trace is not None
     out = derivation.output_node.name
     element = "[" + ", ".join(str(i) for i in trace.element) + "]" if trace.element else ""
     seed = "0" if trace.element is None else "1"
-    rows = [
-        r"\subsection*{Tangent trace}",
+    return (
         f"Forward mode: seed ${latex_dotted(trace.variable)}{element} = {seed}$"
         + (" (its other elements 0)" if element else "")
         + f", every other input's tangent 0, so ${latex_dotted(out)} = "
         rf"\partial {latex_name(out)}/\partial {latex_name(trace.variable)}{element}$."
-        + _latex_others(trace)
-        + r"\\[4pt]",
+    )
+
+
+def latex_tangent_section(derivation: DerivationRecord, digits: int) -> list[str]:
+    """The tangent trace as LaTeX lines (a heading, a sentence and a `tabular`), for
+    `render/latex.py` to put where reverse mode's backward pass goes; [] without a trace."""
+    trace = derivation.tangents
+    if trace is None:
+        return []
+    rows = [
+        r"\subsection*{Tangent trace}",
+        latex_seed_sentence(derivation) + _latex_others(trace) + r"\\[4pt]",
         r"\begin{tabular}{lll}",
         r"tangent & $= \sum$ local $\times$ input's tangent & value \\ \hline",
     ]
-    for line in tangent_lines(derivation, spell, jacobian):
-        if line.formula is None:
-            formula = input_text(line)
+    for line, formula in latex_lines(derivation):
+        if formula is None:
+            cell = input_text(line)
         else:
             numbers = terms_text(line, digits, r" \times ", r"J\,t\ ")
-            formula = f"${math(line.formula)}" + (f" = {numbers}$" if numbers else "$")
+            cell = f"${formula}" + (f" = {numbers}$" if numbers else "$")
         value = format_value(line.tangent, digits).replace("×", r"\times ").replace("…", r"\dots")
         value = rf"$\mathbf{{{value}}}$" if line.is_output else f"${value}$"
-        rows.append(f"${latex_dotted(line.node.name)}$ & {formula} & {value} \\\\")
+        rows.append(f"${latex_dotted(line.node.name)}$ & {cell} & {value} \\\\")
     return [*rows, r"\end{tabular}", "", NO_BACKWARD.replace("--", "-{}-")]
 
 
@@ -183,6 +198,7 @@ def _latex_others(trace: TangentTrace) -> str:
     others = [name for name in trace.wrt if name != trace.variable]
     if not others:
         return ""
-    return rf" The table shows the first of \texttt{{-{{}}-wrt}}; \texttt{{-{{}}-wrt {others[0]}}} shows ${latex_name(others[0])}$'s.".replace(
-        f"wrt {others[0]}}}", f"wrt {others[0].replace('_', chr(92) + '_')}}}"
+    option = r"\texttt{-{}-wrt " + others[0].replace("_", r"\_") + "}"
+    return (
+        f" The trace follows the first variable differentiated; {option} shows ${latex_name(others[0])}$'s."
     )
