@@ -92,7 +92,8 @@ def _tangents(derivation: DerivationRecord) -> dict:
     """`{"wrt": "x1", "element": [], "trace": [{node, tangent, formula, terms}, ...]}`: every node
     up to the output, the seeded variable's element (`[]` for a number, null for an empty
     array), each node's tangent and its terms (local × the tangent of node `wrt`, argument `input`
-    of the node as in `steps`, = product; local null for a Jacobian-vector product). Formulas name a tangent by its node with a dot: `ẋ1/x1`."""
+    of the node as in `steps`, = product; local null for a Jacobian-vector product). Formulas
+    name a tangent by its node with a dot: `ẋ1/x1`."""
     from ..records.tangents import tangent_formula, term_formula
     from .formula import to_text
 
