@@ -7,11 +7,12 @@ renderer may read of them, and builds the tangent formulas (`ẋ1/x1`, `ẋ1 * x
 demand from the same partial formulas reverse mode prints.
 
 A tangent is named by its node's name with a dot over the first character (`x1` → `ẋ1`, `v3` →
-`v̇3`, `alpha` → `α̇`... as written: U+0307 after the first character).
+`v̇3`, `alpha` → `ȧlpha`): U+0307 after the first character, composed where Unicode can.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -29,8 +30,9 @@ DOT = "\u0307"  # combining dot above
 
 
 def dotted(name: str) -> str:
-    """The tangent's name: `x1` → `ẋ1`, `v3` → `v̇3` (a dot over the first character)."""
-    return name[:1] + DOT + name[1:]
+    """The tangent's name: `x1` → `ẋ1`, `v3` → `v̇3` (a dot over the first character; one
+    precomposed character where Unicode has one, as ẋ, so terminals draw it well)."""
+    return unicodedata.normalize("NFC", name[:1] + DOT) + name[1:]
 
 
 class TangentTermRecord(Protocol):

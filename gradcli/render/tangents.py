@@ -171,15 +171,16 @@ def latex_seed_sentence(derivation: DerivationRecord) -> str:
 
 
 def latex_tangent_section(derivation: DerivationRecord, digits: int) -> list[str]:
-    """The tangent trace as LaTeX lines (a heading, a sentence and a `tabular`), for
-    `render/latex.py` to put where reverse mode's backward pass goes; [] without a trace."""
+    """The tangent trace as LaTeX lines (a `\\paragraph`, the seed, a `longtable`), for
+    `render/latex.py` to put in place of its "Backward pass" paragraph when
+    `derivation.tangents` is set (forward mode); [] without a trace."""
     trace = derivation.tangents
     if trace is None:
         return []
     rows = [
-        r"\subsection*{Tangent trace}",
-        latex_seed_sentence(derivation) + _latex_others(trace) + r"\\[4pt]",
-        r"\begin{tabular}{lll}",
+        r"\paragraph{Tangent trace} " + latex_seed_sentence(derivation) + _latex_others(trace),
+        "",
+        r"\begin{longtable}{lll}",
         r"tangent & $= \sum$ local $\times$ input's tangent & value \\ \hline",
     ]
     for line, formula in latex_lines(derivation):
@@ -191,7 +192,7 @@ def latex_tangent_section(derivation: DerivationRecord, digits: int) -> list[str
         value = format_value(line.tangent, digits).replace("×", r"\times ").replace("…", r"\dots")
         value = rf"$\mathbf{{{value}}}$" if line.is_output else f"${value}$"
         rows.append(f"${latex_dotted(line.node.name)}$ & {cell} & {value} \\\\")
-    return [*rows, r"\end{tabular}", "", NO_BACKWARD.replace("--", "-{}-")]
+    return [*rows, r"\end{longtable}", "", NO_BACKWARD.replace("--", "-{}-"), ""]
 
 
 def _latex_others(trace: TangentTrace) -> str:
