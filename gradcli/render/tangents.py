@@ -74,21 +74,36 @@ def trace_notes(derivation: DerivationRecord) -> list[str]:
 NO_BACKWARD = "No backward pass: forward mode computed the gradients (see --mode reverse)."
 
 
+def _shown(node: NodeRecord) -> bool:
+    """Every node but plain literals (as `layout.forward_rows`: a `2` has tangent 0)."""
+    return not (node.op == "const" and (node.name[0].isdigit() or node.name[0] in ".-"))
+
+
+def count_lines(derivation: DerivationRecord) -> int:
+    """How many lines `tangent_lines` gives, without building their formulas."""
+    trace = derivation.tangents
+    assert trace is not None
+    return sum(1 for row in trace.rows if _shown(derivation.nodes[row.node]))
+
+
 def tangent_lines(
     derivation: DerivationRecord,
     spell: Callable[[str], str] = dotted,
     jacobian: Callable[[str, str], str] | None = None,
+    limit: int | None = None,
 ) -> list[TangentLine]:
-    """Every row of the trace but plain literals (as `layout.forward_rows`: a `2` has tangent 0)."""
+    """The trace's lines, the first `limit` of them if given (formulas are built for those only)."""
     trace = derivation.tangents
     assert trace is not None
     seeded = derivation.variables.get(trace.variable)
-    lines = []
+    lines: list[TangentLine] = []
     extra = {} if jacobian is None else {"jacobian": jacobian}
     for row in trace.rows:
         node = derivation.nodes[row.node]
-        if node.op == "const" and (node.name[0].isdigit() or node.name[0] in ".-"):
+        if not _shown(node):
             continue
+        if limit is not None and len(lines) >= limit:
+            break
         formula = tangent_formula(derivation, row, spell, **extra)
         lines.append(
             TangentLine(

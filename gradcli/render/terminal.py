@@ -26,7 +26,15 @@ from .layout import (
     path_lines,
     signed_sum,
 )
-from .tangents import dotted_name, input_text, tangent_lines, terms_text, trace_notes, trace_title
+from .tangents import (
+    count_lines,
+    dotted_name,
+    input_text,
+    tangent_lines,
+    terms_text,
+    trace_notes,
+    trace_title,
+)
 
 MAX_ROWS = 300
 
@@ -109,8 +117,7 @@ def backward_table(derivation: DerivationRecord, digits: int) -> Table:
 def tangent_table(derivation: DerivationRecord, digits: int) -> Table:
     """Forward mode's tangent trace (render/tangents.py), in place of the backward pass."""
     table = _table("Tangent trace", ["node", "tangent", "local × tangent", "value"])
-    lines = tangent_lines(derivation)
-    for line in lines[:MAX_ROWS]:
+    for line in tangent_lines(derivation, limit=MAX_ROWS):
         name = line.node.name
         style = "bold green" if line.is_output else ""
         if line.formula is None:
@@ -123,7 +130,7 @@ def tangent_table(derivation: DerivationRecord, digits: int) -> Table:
             Text(numbers),
             Text(format_value(line.tangent, digits), style or "bold"),
         )
-    _cut(table, len(lines) - MAX_ROWS)
+    _cut(table, count_lines(derivation) - MAX_ROWS)
     return table
 
 
