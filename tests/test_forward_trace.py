@@ -392,3 +392,16 @@ def test_every_family_traces_renders_and_its_formulas_evaluate(source, at):
         for render in (derivation.to_text, derivation.to_markdown, derivation.to_json):
             assert "angent" in render()
         assert latex_tangent_section(derivation, 4)
+
+
+def test_readme_shows_what_the_command_prints():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    command = 'gradcli eval "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --mode forward --wrt x1 --format text'
+    assert command in readme
+    block = re.search(r"```\n\n```\n(.*?)```", readme.split(command, 1)[1], re.S).group(1)
+    out = run_cli(
+        "eval", BAYDIN, "--at", "x1=2,x2=5", "--mode", "forward", "--wrt", "x1", "--format", "text"
+    ).out
+    assert block in out and block.startswith("Tangent trace") and block.count("\n") == 10
