@@ -405,3 +405,12 @@ def test_readme_shows_what_the_command_prints():
         "eval", BAYDIN, "--at", "x1=2,x2=5", "--mode", "forward", "--wrt", "x1", "--format", "text"
     ).out
     assert block in out and block.startswith("Tangent trace") and block.count("\n") == 10
+
+
+def test_a_non_finite_tangent_on_a_cut_branch_is_written_as_json_says():
+    """sqrt at 0 has an infinite tangent; where() cuts it, so the gradient is finite (torch: nan)."""
+    data = run_cli("eval", "where(x > 0, sqrt(x), 0)", "--at", "x=0", "--mode", "forward", "--json").json()
+    assert data["gradient"] == {"x": 0.0}
+    tangents = [row["tangent"] for row in data["tangents"]["trace"]]
+    assert "inf" in tangents and tangents[-1] == 0.0
+    assert any('"inf"' in warning for warning in data["warnings"])

@@ -20,6 +20,8 @@ def _has_non_finite(derivation: DerivationRecord, brief: bool) -> bool:
     if not brief:
         arrays += [n.value for n in derivation.nodes]
         arrays += [n.grad for n in derivation.nodes if n.grad is not None]
+        if derivation.tangents is not None:  # forward mode's trace (an inf tangent on a cut branch)
+            arrays += [row.tangent for row in derivation.tangents.rows]
     return any(not np.all(np.isfinite(a)) for a in arrays)
 
 
