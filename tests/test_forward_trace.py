@@ -153,7 +153,13 @@ def test_baydin_latex_section_and_document(tmp_path):
         assert line in section, name
     assert latex_tangent_section(gradcli.evaluate(BAYDIN, BAYDIN_AT), 4) == []  # reverse mode
     # Until latex.py calls it (the lead wires it), put the section after the document's body.
-    body = latex_render(derivation, digits=5) + "\n" + text
+    # and a trace with arrays, a Jacobian-vector product (softmax) and an array literal
+    arrays = gradcli.evaluate(
+        "sum(W @ x) + softmax(x)[0] + [x[0], 2][1]", {"W": [[1, 2], [3, 4]], "x": [1, 2]}, mode="forward"
+    )
+    more = "\n".join(latex_tangent_section(arrays, 4))
+    assert r"\partial v_{3}/\partial x" in more and "mark" not in more
+    body = latex_render(derivation, digits=5) + "\n" + text + "\n" + more
     tex = tmp_path / "trace.tex"
     tex.write_text(standalone_document(body), encoding="utf-8")
     compile_latex(tex)
@@ -249,7 +255,7 @@ def test_an_array_tangent_is_an_array_seeded_at_the_first_element():
         "--format",
         "text",
     ).out
-    assert "(seed ẋ[0] = 1 (its other elements 0), every other input's tangent 0: v̇3 = ∂v3/∂x[0])" in out
+    assert "(seed ẋ[0] = 1, every other element and input 0: v̇3 = ∂v3/∂x[0])" in out
     assert "  x     ẋ = seed" in out and "[1, 0, 0]" in out
     assert "  v1    v̇1 = Ẇ @ x + W @ ẋ    J·t [0, 0] + J·t [0.1, 0.4]     [0.1, 0.4]" in out
     data = run_cli(

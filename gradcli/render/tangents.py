@@ -42,7 +42,11 @@ def seed_text(trace: TangentTrace, spell: Callable[[str], str] = dotted) -> str:
     if not trace.element:
         return f"{name} = 1"
     index = ", ".join(str(i) for i in trace.element)
-    return f"{name}[{index}] = 1 (its other elements 0)"
+    return f"{name}[{index}] = 1"
+
+
+def _others_zero(trace: TangentTrace) -> str:
+    return "every other element and input 0" if trace.element else "every other input's tangent 0"
 
 
 def trace_title(derivation: DerivationRecord, spell: Callable[[str], str] = dotted) -> str:
@@ -52,7 +56,7 @@ def trace_title(derivation: DerivationRecord, spell: Callable[[str], str] = dott
     out = derivation.output_node.name
     element = f"[{', '.join(str(i) for i in trace.element)}]" if trace.element else ""
     return (
-        f"seed {seed_text(trace, spell)}, every other input's tangent 0: "
+        f"seed {seed_text(trace, spell)}, {_others_zero(trace)}: "
         f"{spell(out)} = ∂{out}/∂{trace.variable}{element}"
     )
 
@@ -164,7 +168,8 @@ def latex_lines(derivation: DerivationRecord) -> list[tuple[TangentLine, str | N
             return None
         text = to_latex(expr)
         for mark in sorted(marks, key=len, reverse=True):
-            text = text.replace(mark, marks[mark])
+            # an indexed tangent (`v̇3[0]` is `{v̇_3}_0`): `{}` keeps TeX from reading a double subscript
+            text = text.replace("{" + mark + "}_", "{" + marks[mark] + "{}}_").replace(mark, marks[mark])
         return text
 
     return [(line, math(line.formula)) for line in tangent_lines(derivation, spell, jacobian)]
@@ -179,8 +184,7 @@ def latex_seed_sentence(derivation: DerivationRecord) -> str:
     seed = "0" if trace.element is None else "1"
     return (
         f"Forward mode: seed ${latex_dotted(trace.variable)}{element} = {seed}$"
-        + (" (its other elements 0)" if element else "")
-        + f", every other input's tangent 0, so ${latex_dotted(out)} = "
+        + f", {_others_zero(trace)}, so ${latex_dotted(out)} = "
         rf"\partial {latex_name(out)}/\partial {latex_name(trace.variable)}{element}$."
     )
 
