@@ -25,10 +25,12 @@ from .expr import Array, Assign, Binary, Call, Index, Program
 from .graph import call_op, program_names, walk
 from .ops import BINARY_OPS, CONSTANTS, OPS, Op
 from .parse.calls import plain_index
+from .result import Derivation
 
 if TYPE_CHECKING:
     from .points.evaluate import Batch
-    from .result import Derivation
+    from .records import DerivationRecord
+    from .scalar import Tape
 
 
 def pointwise(op: Op) -> bool:
@@ -50,6 +52,9 @@ class Compiled:
     def __init__(self, program: Program) -> None:
         self.program = program
         self.names = program_names(program)  # raises for unknown functions and wrong arity
+        # The scalar fast path's tape, made at the first point of plain numbers (None: not yet;
+        # False: the program has an op the tape does not run).
+        self._tape: Tape | bool | None = None
 
     @property
     def source(self) -> str:
@@ -88,16 +93,61 @@ class Compiled:
         record_steps: bool = True,
         **values: object,
     ) -> Derivation:
-        """Evaluate at one point and backpropagate: exactly `gradcli.evaluate`, minus the parsing."""
+        """Evaluate at one point and backpropagate: exactly `gradcli.evaluate`, minus the parsing.
+
+        At a point of plain numbers, a program of pointwise ops takes the scalar fast path
+        (gradcli/scalar.py): the same numbers, and the nodes and steps made only when read."""
+        given = {**(at or {}), **values}
+        wrt = None if wrt is None else tuple(wrt)
+        fast = self._fast(given, wrt, record_steps)
+        if fast is not None:
+            return fast
         from .evaluation import evaluate_program
         from .gcpause import no_gc
-        from .result import Derivation
 
         with no_gc():
-            given = {**(at or {}), **values}
             return evaluate_program(
                 self.program, given, wrt, record_steps, names=self.names, record=Derivation
             )
+
+    def _fast(
+        self, given: dict[str, object], wrt: tuple[str, ...] | None, record_steps: bool
+    ) -> Derivation | None:
+        """The scalar fast path's result, or None where the full path must run (see scalar.py)."""
+        tape = self._tape if self._tape is not None else self._first_tape(given)
+        arrays = tape.point(given) if tape else None
+        if arrays is None:
+            return None
+        wrt_names = tuple(arrays) if wrt is None else wrt
+        if not set(wrt_names) <= arrays.keys():
+            return None  # the full path names the stranger
+        found = tape.run(arrays, wrt_names)
+        if found is None:
+            return None
+        program, names = self.program, self.names
+
+        def full() -> DerivationRecord:
+            from .evaluation import evaluate_program
+
+            return evaluate_program(program, dict(arrays), wrt_names, record_steps, names=names)
+
+        value, gradient = found
+        return Derivation.deferred(self.source, arrays, value, gradient, tape.output, wrt_names, full)
+
+    def _first_tape(self, given: dict[str, object]) -> Tape | bool | None:
+        """The tape, made at the first point of plain numbers (kept: False if the program has an
+        op the tape does not run); None before such a point, or if the program cannot be built
+        at it (the full path raises the error)."""
+        from .scalar import Tape, scalar_point, variables_of
+
+        arrays = scalar_point(given, variables_of(self.names))
+        if arrays is None:
+            return None
+        try:
+            self._tape = Tape.of(self.program, self.names, arrays) or False
+        except GradcliError:
+            return None
+        return self._tape
 
     def batch(
         self,
@@ -121,6 +171,11 @@ class Compiled:
         from .points.evaluate import evaluate_batch
 
         return evaluate_batch(self, points, at or {}, wrt=wrt, chunk=chunk)
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled (to Dask's workers, say) without the fast path's tape: it holds rules of the op
+        table, which pickle cannot name, and is made again at the first point."""
+        return {**self.__dict__, "_tape": None}
 
     def __repr__(self) -> str:
         return f"gradcli.compile({self.source!r})"

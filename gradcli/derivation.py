@@ -14,8 +14,8 @@ import numpy as np
 
 from .backprop import Step
 from .graph import Graph, Node
-from .ops import OPS
-from .records import DerivationRecord, NodeRecord
+from .ops import OPS, partial_of
+from .records import DerivationRecord, NodeRecord, ShownLocal
 from .records.tangents import TangentTrace
 
 if TYPE_CHECKING:
@@ -38,6 +38,36 @@ def _kink(graph: Graph, node: Node, needs: list[bool]) -> str | None:
         if partial.kink is not None and needs[i] and np.any(partial.kink(*inputs, **options)):
             return op.convention
     return None
+
+
+SHOWN_JACOBIAN = 6  # a vector op's Jacobian is shown for vectors up to this long (6 x 6 numbers)
+
+
+def _shown_local(graph: Graph, step: Step) -> ShownLocal | None:
+    """A vector-Jacobian step's local derivative, where a textbook would show one: into a node
+    that is a number (0-d: a loss, a sum), the gradient of that number (the product with an
+    upstream of 1); for a small vector op with a Jacobian formula (softmax), the matrix
+    ∂out_i/∂x_j, row i being the product with the i-th unit vector. None for the rest (`@`:
+    the formula says it)."""
+    if step.local is not None:
+        return None
+    node = graph.nodes[step.of]
+    rule = partial_of(OPS[node.op], step.index)
+    if rule.vjp is None:
+        return None
+    args = [graph.nodes[i].value for i in node.inputs]
+    options = dict(node.options)
+    with np.errstate(all="ignore"):
+        if np.ndim(node.value) == 0:
+            one = np.ones_like(node.value)
+            return ShownLocal(np.asarray(rule.vjp(*args, node.value, one, **options)), jacobian=False)
+        x = args[step.index]
+        if rule.jacobian is None or np.ndim(x) != 1 or np.ndim(node.value) != 1:
+            return None
+        if max(np.size(x), np.size(node.value)) > SHOWN_JACOBIAN:
+            return None
+        rows = [rule.vjp(*args, node.value, unit, **options) for unit in np.eye(np.size(node.value))]
+        return ShownLocal(np.stack(rows), jacobian=True)
 
 
 def _is_finite(value) -> bool:
@@ -110,7 +140,9 @@ def build_derivation(
                 node.id, node.name, node.op, node.inputs, node.value, grad, kink, node.options
             )
             nodes.append(record_node)
+    shown = {step: found for step in steps if (found := _shown_local(graph, step)) is not None}
     return record(
+        shown=shown,
         source=graph.source,
         at=at,
         value=graph.nodes[graph.output].value,

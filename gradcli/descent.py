@@ -114,6 +114,8 @@ def batch_gradients(
 
 
 def _scalar_loss(compiled, value) -> float:
+    if type(value) is np.float64:  # one number already (a step of --batch 1): no array made
+        return float(value)
     array = np.asarray(value)
     if array.size != 1:
         raise GradcliError(
@@ -168,7 +170,7 @@ class Trainer:
                     self._check(epoch, loss, grads, "the loss")
                     step(self.params, grads, self.state, self.lr)
                     steps += 1
-                    bad = [name for name, value in self.params.items() if not np.all(np.isfinite(value))]
+                    bad = [name for name, value in self.params.items() if not _all_finite(value)]
                     if bad:
                         raise Diverged(
                             epoch,
@@ -184,10 +186,17 @@ class Trainer:
         if not math.isfinite(loss):
             raise Diverged(epoch, loss, f"{what} became {non_finite_text(loss)}")
         for name, grad in grads.items():
-            if not np.all(np.isfinite(grad)):
+            if not _all_finite(grad):
                 raise Diverged(
                     epoch, loss, f"the gradient with respect to {name} became {non_finite_text(grad)}"
                 )
+
+
+def _all_finite(value: np.ndarray) -> bool:
+    """np.all(np.isfinite(value)), without numpy's reduction for one number (a step's usual case)."""
+    if type(value) is np.float64:
+        return math.isfinite(value)
+    return bool(np.all(np.isfinite(value)))
 
 
 # --- Checking what a run is given -------------------------------------------------------------

@@ -5,12 +5,64 @@ import only the record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from .records import DerivationRecord
 from .records.symbolic import DerivativesRecord
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# What a result of the scalar fast path makes only when asked: the full path's nodes and steps.
+DEFERRED = ("nodes", "steps")
 
 
 class Derivation(DerivationRecord):
     """The frozen record (value, gradients, nodes, steps) and its outputs in each format."""
+
+    @classmethod
+    def deferred(
+        cls,
+        source: str,
+        at: dict[str, np.ndarray],
+        value: np.ndarray,
+        gradient: dict[str, np.ndarray],
+        output: int,
+        wrt: tuple[str, ...],
+        full: Callable[[], DerivationRecord],
+    ) -> Derivation:
+        """A result whose value and gradients are known (the scalar fast path: no warnings) and
+        whose nodes and steps are the full path's, `full()`'s, made the first time one is read."""
+        result = cls.__new__(cls)
+        result.__dict__.update(
+            source=source,
+            at=at,
+            value=value,
+            gradient=gradient,
+            output=output,
+            wrt=wrt,
+            warnings=[],
+            mode="reverse",
+            _full=full,
+        )
+        return result
+
+    def __getattr__(self, name: str) -> object:
+        # Python asks only for an attribute not set: a deferred result's nodes or steps.
+        full = self.__dict__.get("_full") if name in DEFERRED else None
+        if full is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        record = full()
+        self.__dict__.update(nodes=record.nodes, steps=record.steps)
+        self.__dict__.pop("_full", None)  # (another thread may have made them too: the same)
+        return self.__dict__[name]
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled and copied whole: the deferred nodes and steps made first."""
+        for name in DEFERRED:
+            getattr(self, name)
+        return dict(self.__dict__)
 
     def to_json(self, brief: bool = False) -> str:
         from .render import json_out

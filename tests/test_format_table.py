@@ -45,8 +45,8 @@ def test_a_command_refuses_a_format_it_has_no_renderer_for(command):
 def test_every_offered_text_format_renders(command):
     kind = COMMANDS[command]
     for fmt in formats_of(kind):
-        if fmt in (Format.rich, Format.tree, Format.svg, Format.png):
-            continue  # the terminal's, or Graphviz's (tests/test_graph.py)
+        if fmt in (Format.rich, Format.tree, Format.svg, Format.png, Format.pdf):
+            continue  # the terminal's, Graphviz's (tests/test_graph.py), pdflatex's (test_pdf.py)
         run = run_cli(*command, "--format", fmt.value)
         assert run.code == 0, (command, fmt, run.err)
         assert run.out.strip(), (command, fmt)

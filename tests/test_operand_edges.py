@@ -57,3 +57,19 @@ def test_each_operation_names_its_arguments(source, words):
 def test_an_input_used_once_is_not_labelled():
     run = run_cli("eval", "x*y", "--at", "x=1,y=2", "--format", "text")
     assert "factor" not in run.out
+
+
+def test_softmax_shows_its_jacobian_and_cross_entropy_its_p_minus_y():
+    """Textbook steps (issue 18): softmax's local derivative is the matrix diag(p) - p pᵀ (small
+    vectors), and cross-entropy after the scores reads p - y, its local the vector p - y."""
+    import numpy as np
+
+    run = run_cli("eval", "sum(softmax(z) * [1, 2, 3])", "--at", "z=[1,2,0.5]", "--format", "text")
+    assert "∂v1/∂z = diag(v1) - outer(v1, v1)" in run.out
+    p = np.exp([1, 2, 0.5]) / np.exp([1, 2, 0.5]).sum()
+    jacobian = np.diag(p) - np.outer(p, p)
+    assert f"{jacobian[0, 0]:.4f}" in run.out and f"{jacobian[0, 1]:.4f}" in run.out
+    run = run_cli("eval", "cross_entropy(z, 2)", "--at", "z=[1,2,0.5]", "--format", "text")
+    assert "= p - y = softmax(z, axis=-1) - onehot(2, num_classes=3)" in run.out
+    row = next(line for line in run.out.splitlines() if "p - y" in line)
+    assert f"{p[2] - 1:.4f}" in row  # the local column holds p - y itself

@@ -129,7 +129,8 @@ STEPS = [
     "reshape(grad, shape=[2, 3])",
     "transpose(grad, axes=[1, 0])",
     "sum(grad @ transpose(",
-    'scatter(einsum(",ii->i", grad, pow(M, 0)), M, key="[0, 1, 2], [0, 1, 2]")',
+    # into one number (the trace), the local itself is shown: the product with an upstream 1
+    'scatter(einsum(",ii->i", 1, pow(M, 0)), M, key="[0, 1, 2], [0, 1, 2]")',
 ]
 
 

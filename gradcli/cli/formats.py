@@ -33,6 +33,7 @@ class Format(str, Enum):
     mermaid = "mermaid"
     svg = "svg"
     png = "png"
+    pdf = "pdf"  # the LaTeX document compiled by pdflatex
 
 
 # The file name endings of each format (`-o out.md`); a command reads them for its own formats.
@@ -48,7 +49,11 @@ SUFFIXES: dict[Format, tuple[str, ...]] = {
     Format.svg: (".svg",),
     Format.png: (".png",),
     Format.tree: (".txt",),
+    Format.pdf: (".pdf",),
 }
+
+# Formats whose document is binary: on a terminal they need -o FILE.
+BINARY = frozenset({Format.png, Format.pdf})
 
 
 @dataclass(frozen=True)
@@ -79,12 +84,14 @@ def _derivation(fmt: Format) -> Renderer:
             from ..render import json_out
 
             return json_out.render(record, brief=o.brief)
-        if fmt is Format.latex:
+        if fmt in (Format.latex, Format.pdf):
             from ..render import latex
 
-            return latex.render(
-                record, digits=o.digits, brief=o.brief, standalone=o.standalone, paths=o.paths
+            standalone = o.standalone or fmt is Format.pdf
+            document = latex.render(
+                record, digits=o.digits, brief=o.brief, standalone=standalone, paths=o.paths
             )
+            return document if fmt is Format.latex else _pdf(document)
         from ..render import markdown, text
 
         module = markdown if fmt is Format.markdown else text
@@ -115,9 +122,15 @@ def _drawing(fmt: Format) -> Renderer:
     return render
 
 
+def _pdf(document: str) -> bytes:
+    from ..render.pdf import to_pdf
+
+    return to_pdf(document)
+
+
 def _module(module: str, functions: dict[Format, str], with_digits: frozenset[Format]) -> dict:
     """Renderers that are functions of one module of render/: `(record)` or `(record, digits)`,
-    latex also `standalone`; rich prints itself."""
+    latex also `standalone`; pdf is latex's standalone document compiled; rich prints itself."""
 
     def renderer(fmt: Format, name: str) -> Renderer:
         def render(record, o: RenderOptions):
@@ -125,9 +138,11 @@ def _module(module: str, functions: dict[Format, str], with_digits: frozenset[Fo
 
             function = getattr(import_module(f"gradcli.render.{module}"), name)
             keywords = {"digits": o.digits} if fmt in with_digits else {}
-            if fmt is Format.latex:
-                keywords["standalone"] = o.standalone
+            if fmt in (Format.latex, Format.pdf):
+                keywords["standalone"] = o.standalone or fmt is Format.pdf
             result = function(record, **keywords)
+            if fmt is Format.pdf:
+                return _pdf(result)
             return None if fmt is Format.rich else result
 
         return render
@@ -136,13 +151,13 @@ def _module(module: str, functions: dict[Format, str], with_digits: frozenset[Fo
 
 
 F = Format
-_HUMAN = frozenset({Format.rich, Format.text, Format.markdown, Format.latex})
+_HUMAN = frozenset({Format.rich, Format.text, Format.markdown, Format.latex, Format.pdf})
 
 # (kind of record, format) -> renderer, in the order `--help` lists the formats.
 RENDERERS: dict[str, dict[Format, Renderer]] = {
     "derivation": {
         fmt: _derivation(fmt)
-        for fmt in (Format.rich, Format.text, Format.json, Format.markdown, Format.latex)
+        for fmt in (Format.rich, Format.text, Format.json, Format.markdown, Format.latex, Format.pdf)
     },
     "drawing": {
         fmt: _drawing(fmt) for fmt in (Format.tree, Format.dot, Format.mermaid, Format.svg, Format.png)
@@ -154,6 +169,7 @@ RENDERERS: dict[str, dict[Format, Renderer]] = {
             Format.markdown: "to_markdown",
             Format.latex: "to_latex",
             Format.json: "to_json",
+            Format.pdf: "to_latex",
         },
         frozenset(),
     ),
@@ -165,6 +181,7 @@ RENDERERS: dict[str, dict[Format, Renderer]] = {
             Format.json: "to_json",
             Format.markdown: "to_markdown",
             Format.latex: "to_latex",
+            Format.pdf: "to_latex",
         },
         _HUMAN,
     ),
@@ -224,10 +241,19 @@ def choose(
             raise GradcliError("--json and --format disagree: give one of them")
         return Format.json
     if fmt is not None:
+        _refuse_binary_on_terminal(fmt, output)
         return fmt
     if output is not None:
         return from_suffix(output, formats)
     return default
+
+
+def _refuse_binary_on_terminal(fmt: Format, output: Path | None) -> None:
+    if fmt in BINARY and output is None and sys.stdout.isatty():
+        raise GradcliError(
+            f"a {fmt.value.upper()} is binary and would garble the terminal",
+            hint=f"write it to a file: -o out.{fmt.value}",
+        )
 
 
 def terminal_or_text() -> Format:

@@ -188,6 +188,17 @@ def _texts(x: Array, axis: object, reduction: object) -> tuple[str, str, str]:
     return grad, written, scale_text(reduction, count)
 
 
+def _ce_textbook(logits: Array, target: Array, axis: object = -1, reduction: object = "mean") -> str:
+    """`p - y`, the textbook's derivative of softmax with cross-entropy (p the softmax of the
+    scores, y the one-hot target), divided by N for the mean over N samples; "" for
+    probabilities that do not sum to 1, where it is not that."""
+    a = class_axis(logits, axis)
+    if not is_indices(logits, target) and not _sums_to_one(target, a):
+        return ""
+    scale = _texts(logits, axis, reduction)[2]
+    return f"(p - y){scale}" if scale else "p - y"
+
+
 def _onehot_text(x: Array, axis: object) -> str:
     a = class_axis(x, axis)
     where = "" if a == np.ndim(x) - 1 else f", axis={axis_text(axis)}"
@@ -276,7 +287,7 @@ ROWS = [
         ("logits", "target"),
         _cross_entropy,
         (
-            Partial(_ce_logits_formula, vjp=_ce_logits_vjp),
+            Partial(_ce_logits_formula, vjp=_ce_logits_vjp, textbook=_ce_textbook),
             Partial(_ce_target_formula, vjp=_ce_target_vjp, cut=_index_cut),
         ),
         "cross_entropy",

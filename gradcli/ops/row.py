@@ -54,6 +54,13 @@ class Partial:
     # (diff, hessian), where "grad times the local formula" would multiply by a cut-off branch:
     # where's `where(c, grad, 0)`, which diff then carries down the branch.
     adjoint: str | None = None
+    # For a vector-Jacobian product on a vector, its local Jacobian ∂out_i/∂x_j as a formula over
+    # the parameters and `out` (softmax: `diag(out) - outer(out, out)`): derivations show the
+    # matrix itself, where it is small, as a textbook does.
+    jacobian: str | None = None
+    # The textbook's name for the local derivative, shown beside the formula (cross-entropy's
+    # `p - y`): `(*inputs, **options) -> str`, or "" where it has none at these inputs.
+    textbook: Callable[..., str] | None = None
     # Where this partial alone breaks, when its input is differentiated: `(*inputs) -> bool`
     # (pow's exponent at base 0, where log(0) meets 0). The op's own `kink` holds for every input.
     kink: Rule | None = None

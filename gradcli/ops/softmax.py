@@ -117,7 +117,7 @@ ROWS = [
         "softmax",
         ("x",),
         _softmax,
-        (Partial(_softmax_formula, vjp=_softmax_vjp),),
+        (Partial(_softmax_formula, vjp=_softmax_vjp, jacobian="diag(out) - outer(out, out)"),),
         "softmax",
         check=_check,
         shapes=((3,),),

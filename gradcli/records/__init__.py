@@ -33,7 +33,7 @@ from ..expr import (
     substitute,
 )
 from ..ops import OPS, Op, Options
-from ..templates import index_items, partial_template
+from ..templates import index_items, parse_template, partial_template
 from .tangents import TangentTrace
 
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -63,6 +63,16 @@ class NodeRecord(NamedTuple):
     @property
     def role(self) -> str:
         return {"var": "input", "const": "constant"}.get(self.op, "operation")
+
+
+class ShownLocal(NamedTuple):
+    """The local derivative of a vector-Jacobian step, computed to be shown as a textbook shows
+    it: the gradient of a single number (a loss: `p - y`), which times the upstream number gives
+    the contribution; or (`jacobian`) a small vector op's Jacobian ∂out_i/∂x_j (softmax's
+    `diag(p) - p pᵀ`), which the upstream row vector multiplies."""
+
+    value: np.ndarray
+    jacobian: bool
 
 
 class StepRecord(Protocol):
@@ -101,6 +111,8 @@ class DerivationRecord:
     wrt: tuple[str, ...]
     warnings: list[str] = field(default_factory=list)
     mode: str = "reverse"  # or "forward": gradients by tangent sweeps, so no backward steps
+    # Local derivatives of vector-Jacobian steps, where one can be shown (by step, its identity).
+    shown: dict[StepRecord, ShownLocal] = field(default_factory=dict)
     tangents: TangentTrace | None = None  # forward mode's trace of one seed (records/tangents.py)
 
     def ref(self, node_id: int) -> Expr:
@@ -138,6 +150,30 @@ class DerivationRecord:
         values = [self.nodes[i].value for i in node.inputs]
         template = partial_template(node.op, step.index, *values, **dict(node.options))
         return simplify(substitute(template, mapping))
+
+    def shown_formula(self, step: StepRecord) -> Expr:
+        """The formula of a step's shown local (`self.shown`): its Jacobian's, or the vector-
+        Jacobian product's with the upstream gradient 1 (`grad * (softmax(z) - onehot(y))`
+        becomes `softmax(z) - onehot(y)`)."""
+        node = self.nodes[step.of]
+        op = OPS[node.op]
+        mapping = {param: self.ref(i) for param, i in zip(op.params, node.inputs, strict=False)}
+        mapping["out"] = Name(node.name)
+        rule = op.partials[min(step.index, len(op.partials) - 1)]
+        if self.shown[step].jacobian and rule.jacobian is not None:
+            return simplify(substitute(parse_template(rule.jacobian), mapping))
+        values = [self.nodes[i].value for i in node.inputs]
+        template = partial_template(node.op, step.index, *values, **dict(node.options))
+        return simplify(substitute(template, {**mapping, "grad": Num(1.0, "1")}))
+
+    def textbook(self, step: StepRecord) -> str:
+        """The textbook's name for a step's local derivative (`p - y`), or ""."""
+        node = self.nodes[step.of]
+        op = OPS[node.op]
+        rule = op.partials[min(step.index, len(op.partials) - 1)] if op.partials else None
+        if rule is None or rule.textbook is None:
+            return ""
+        return rule.textbook(*(self.nodes[i].value for i in node.inputs), **dict(node.options))
 
     @cached_property
     def upstream_name(self) -> str:

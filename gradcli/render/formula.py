@@ -7,9 +7,8 @@ partial's template), so these functions may recurse.
 
 from __future__ import annotations
 
-import re
-
 from ..expr import COMPARISONS, Array, Binary, Call, Expr, Index, Keyword, Name, Num, Slice, Str, Unary
+from .symbols import tex_name
 
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "pow": 4}
 _PRECEDENCE.update(dict.fromkeys(COMPARISONS, 0))  # looser than + -, and never chained
@@ -101,22 +100,9 @@ _LATEX_FUNCTIONS = {
 
 
 def latex_name(name: str) -> str:
-    """`w0` → `w_{0}`, `x_1` → `x_{1}`, `loss` → `\\mathit{loss}`, `c_2` → `c_{2}`, `pi` → `\\pi`."""
-    if name == "pi":
-        return r"\pi"
-    match = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name)
-    if match:
-        return f"{_latex_word(match.group(1))}_{{{match.group(2)}}}"
-    if "_" in name:
-        head, _, tail = name.partition("_")
-        return f"{_latex_word(head)}_{{{_latex_word(tail)}}}"
-    return _latex_word(name)
-
-
-def _latex_word(word: str) -> str:
-    if len(word) == 1:
-        return word
-    return r"\mathit{" + word.replace("_", r"\_") + "}"
+    """A name as a mathematician writes it (render/symbols.tex_name): `w0` → `w_{0}`, `alpha` →
+    `\\alpha`, `y_hat` → `\\hat{y}`, `loss` → `\\mathit{loss}`, `pi` → `\\pi`."""
+    return r"\pi" if name == "pi" else tex_name(name)
 
 
 def to_latex(expr: Expr) -> str:

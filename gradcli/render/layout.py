@@ -28,8 +28,12 @@ class StepRow:
     step: StepRecord
     of: NodeRecord
     wrt: NodeRecord
-    formula: Expr  # the local partial ∂of/∂wrt
+    formula: Expr  # the local partial ∂of/∂wrt (the shown local's, where there is one)
     operand: str = ""  # which argument of `of` the step goes into, where `wrt` is two of them
+    # The local derivative shown: the step's own, or for a vector-Jacobian step the one computed
+    # to be shown (a loss's gradient, softmax's Jacobian: records.ShownLocal), else None.
+    local: np.ndarray | None = None
+    textbook: str = ""  # the textbook's name for it (`p - y`), said beside the formula
 
     def edge(self, spell: Callable[[str], str] = str, arrow: str = " → ") -> str:
         """`v3 → v1`; `v1 → x (2nd factor)` where x is two arguments of v1 (`x*x`)."""
@@ -81,7 +85,9 @@ def local_label(
     """`∂h/∂g = -1/g^2`; for an op that is not elementwise (`@`, softmax), the rule is a
     vector-Jacobian product and is written with `grad` for the upstream gradient."""
     d = partial(row.of.name, row.wrt.name)
-    return f"{d} = {formula}" if row.step.local is not None else f"{grad_times}{d} = {formula}"
+    if row.local is None:
+        return f"{grad_times}{d} = {formula}"
+    return f"{d} = {row.textbook} = {formula}" if row.textbook else f"{d} = {formula}"
 
 
 def no_steps_reason(derivation: DerivationRecord) -> str:
@@ -112,14 +118,17 @@ def backward_rows(derivation: DerivationRecord) -> list[StepRow | SumRow]:
     last_into = {steps[-1]: node for node, steps in derivation.steps_into.items() if len(steps) > 1}
     rows: list[StepRow | SumRow] = []
     for k, step in enumerate(derivation.steps):
+        shown = derivation.shown.get(step)
         rows.append(
             StepRow(
                 k + 1,
                 step,
                 derivation.nodes[step.of],
                 derivation.nodes[step.wrt],
-                derivation.local_formula(step),
+                derivation.shown_formula(step) if shown else derivation.local_formula(step),
                 operand_name(derivation, step),
+                shown.value if shown else step.local,
+                derivation.textbook(step) if shown else "",
             )
         )
         if k in last_into:

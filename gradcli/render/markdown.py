@@ -112,7 +112,7 @@ def _backward(derivation: DerivationRecord, digits: int) -> list[str]:
                     str(row.number),
                     edge,
                     local + (" (kink)" if row.of.kink else ""),
-                    value(row.step.local),
+                    value(row.local),
                     value(row.step.upstream),
                     value(row.step.contribution),
                 ]

@@ -94,7 +94,7 @@ def backward_table(derivation: DerivationRecord, digits: int) -> Table:
                     + kink,
                     "yellow" if kink else "",
                 ),
-                Text(format_value(row.step.local, digits)),
+                Text(format_value(row.local, digits)),
                 Text(format_value(row.step.upstream, digits)),
                 Text(format_value(row.step.contribution, digits), "bold"),
             )

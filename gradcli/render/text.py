@@ -74,7 +74,7 @@ def backward_section(derivation: DerivationRecord, digits: int) -> list[str]:
                     str(row.number),
                     row.edge(),
                     label + ("  *" if row.of.kink else ""),
-                    format_value(row.step.local, digits),
+                    format_value(row.local, digits),
                     "× " + format_value(row.step.upstream, digits),
                     "= " + format_value(row.step.contribution, digits),
                 ]
