@@ -19,6 +19,7 @@ from ..numbers import format_value
 from ..records import DerivationRecord, NodeRecord
 from ..records.tangents import TangentTermRecord, TangentTrace, dotted, tangent_formula
 from .formula import latex_name, to_latex
+from .latex_values import number as latex_number
 from .layout import signed_sum
 
 dotted_name = dotted  # the tangent's name: `x1` → `ẋ1`
@@ -124,20 +125,27 @@ def input_text(line: TangentLine) -> str:
     return "0 (a constant)" if line.node.op == "const" else "0 (not seeded)"
 
 
-def terms_text(line: TangentLine, digits: int, times: str = " × ", jvp: str = "J·t ") -> str:
+def terms_text(
+    line: TangentLine,
+    digits: int,
+    times: str = " × ",
+    jvp: str = "J·t ",
+    number: Callable[[object, int], str] = format_value,
+) -> str:
     """`0.5 × 1`; `5 × 1 + 2 × 0`; `1 × 5.5 - 1 × 0` (local × input's tangent for each term);
-    a Jacobian-vector product shows its result (`J·t [1, 0]`)."""
+    a Jacobian-vector product shows its result (`J·t [1, 0]`). `number(value, digits)` writes a
+    value in the format at hand."""
 
     def factor(value) -> str:
-        text = format_value(value, digits)
+        text = number(value, digits)
         return f"({text})" if text.startswith("-") else text
 
     parts = []
     for term in line.terms:
         if term.local is None:
-            parts.append(f"{jvp}{format_value(term.product, digits)}")
+            parts.append(f"{jvp}{number(term.product, digits)}")
         else:
-            parts.append(f"{format_value(term.local, digits)}{times}{factor(term.tangent)}")
+            parts.append(f"{number(term.local, digits)}{times}{factor(term.tangent)}")
     return signed_sum(parts) if parts else ""
 
 
@@ -197,18 +205,22 @@ def latex_tangent_section(derivation: DerivationRecord, digits: int) -> list[str
     if trace is None:
         return []
     rows = [
-        r"\paragraph{Tangent trace} " + latex_seed_sentence(derivation) + _latex_others(trace),
+        # \sloppy: a long variable name in the sentence's maths stretches the spaces, not the margin
+        r"\paragraph{Tangent trace} {\sloppy "
+        + latex_seed_sentence(derivation)
+        + _latex_others(trace)
+        + r"\par}",
         "",
-        r"\begin{longtable}{lll}",
+        r"\begin{longtable}{lp{0.62\linewidth}l}",  # a long formula wraps at its operators
         r"tangent & $= \sum$ local $\times$ input's tangent & value \\ \hline",
     ]
     for line, formula in latex_lines(derivation):
         if formula is None:
             cell = input_text(line)
         else:
-            numbers = terms_text(line, digits, r" \times ", r"J\,t\ ")
+            numbers = terms_text(line, digits, r" \times ", r"J\,t\ ", latex_number)
             cell = f"${formula}" + (f" = {numbers}$" if numbers else "$")
-        value = format_value(line.tangent, digits).replace("×", r"\times ").replace("…", r"\dots")
+        value = latex_number(line.tangent, digits)
         value = rf"$\mathbf{{{value}}}$" if line.is_output else f"${value}$"
         rows.append(f"${latex_dotted(line.node.name)}$ & {cell} & {value} \\\\")
     return [*rows, r"\end{longtable}", "", NO_BACKWARD.replace("--", "-{}-"), ""]
