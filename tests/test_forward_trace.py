@@ -259,7 +259,7 @@ def test_an_array_tangent_is_an_array_seeded_at_the_first_element():
     ).out
     assert "(seed ẋ[0] = 1, every other element and input 0: v̇3 = ∂v3/∂x[0])" in out
     assert "  x     ẋ = seed" in out and "[1, 0, 0]" in out
-    assert "  v1    v̇1 = Ẇ @ x + W @ ẋ    J·t [0, 0] + J·t [0.1, 0.4]     [0.1, 0.4]" in out
+    assert "  v1    v̇1 = Ẇ @ x + W @ ẋ    [0, 0] + [0.1, 0.4]             [0.1, 0.4]" in out
     data = run_cli(
         "eval",
         source,

@@ -129,12 +129,12 @@ def terms_text(
     line: TangentLine,
     digits: int,
     times: str = " × ",
-    jvp: str = "J·t ",
     number: Callable[[object, int], str] = format_value,
 ) -> str:
     """`0.5 × 1`; `5 × 1 + 2 × 0`; `1 × 5.5 - 1 × 0` (local × input's tangent for each term);
-    a Jacobian-vector product shows its result (`J·t [1, 0]`). `number(value, digits)` writes a
-    value in the format at hand."""
+    a Jacobian-vector product (`@`, `sum`, softmax: no elementwise local) shows its result alone
+    (`[1, 0] + [0, 0]` for `Ẇ @ x + W @ ẋ`). `number(value, digits)` writes a value in the
+    format at hand."""
 
     def factor(value) -> str:
         text = number(value, digits)
@@ -143,7 +143,7 @@ def terms_text(
     parts = []
     for term in line.terms:
         if term.local is None:
-            parts.append(f"{jvp}{number(term.product, digits)}")
+            parts.append(number(term.product, digits))
         else:
             parts.append(f"{number(term.local, digits)}{times}{factor(term.tangent)}")
     return signed_sum(parts) if parts else ""
@@ -218,11 +218,12 @@ def latex_tangent_section(derivation: DerivationRecord, digits: int) -> list[str
         if formula is None:
             cell = input_text(line)
         else:
-            numbers = terms_text(line, digits, r" \times ", r"J\,t\ ", latex_number)
+            numbers = terms_text(line, digits, r" \times ", latex_number)
             cell = f"${formula}" + (f" = {numbers}$" if numbers else "$")
         value = latex_number(line.tangent, digits)
         value = rf"$\mathbf{{{value}}}$" if line.is_output else f"${value}$"
-        rows.append(f"${latex_dotted(line.node.name)}$ & {cell} & {value} \\\\")
+        row = f"${latex_dotted(line.node.name)}$ & {cell} & {value} \\\\"
+        rows.append(row + "[2pt]" if "matrix" in row else row)  # room between tall rows
     return [*rows, r"\end{longtable}", "", NO_BACKWARD.replace("--", "-{}-"), ""]
 
 
