@@ -212,7 +212,7 @@ def latex_tangent_section(derivation: DerivationRecord, digits: int) -> list[str
         + r"\par}",
         "",
         r"\begin{longtable}{lp{0.62\linewidth}l}",  # a long formula wraps at its operators
-        r"tangent & $= \sum$ local $\times$ input's tangent & value \\ \hline",
+        r"tangent & $= \sum$ local $\times$ input's tangent & value \\ \hline \noalign{\vskip 3pt}",
     ]
     for line, formula in latex_lines(derivation):
         if formula is None:
@@ -223,7 +223,7 @@ def latex_tangent_section(derivation: DerivationRecord, digits: int) -> list[str
         value = latex_number(line.tangent, digits)
         value = rf"$\mathbf{{{value}}}$" if line.is_output else f"${value}$"
         row = f"${latex_dotted(line.node.name)}$ & {cell} & {value} \\\\"
-        rows.append(row + "[2pt]" if "matrix" in row else row)  # room between tall rows
+        rows.append(row + "[6pt]" if "matrix" in row else row)  # room between tall rows
     return [*rows, r"\end{longtable}", "", NO_BACKWARD.replace("--", "-{}-"), ""]
 
 
