@@ -14,8 +14,9 @@ from .records.symbolic import DerivativesRecord
 if TYPE_CHECKING:
     import numpy as np
 
-# What a result of the scalar fast path makes only when asked: the full path's nodes and steps.
-DEFERRED = ("nodes", "steps")
+# What a result of the scalar fast path makes only when asked: the full path's nodes and steps
+# (and the locals shown for its steps, which are keyed by them).
+DEFERRED = ("nodes", "steps", "shown")
 
 
 class Derivation(DerivationRecord):
@@ -54,7 +55,7 @@ class Derivation(DerivationRecord):
         if full is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         record = full()
-        self.__dict__.update(nodes=record.nodes, steps=record.steps)
+        self.__dict__.update({deferred: getattr(record, deferred) for deferred in DEFERRED})
         self.__dict__.pop("_full", None)  # (another thread may have made them too: the same)
         return self.__dict__[name]
 

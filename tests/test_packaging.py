@@ -32,3 +32,26 @@ def test_every_module_has_a_place_in_the_layers():
         or (path / "__init__.py").exists()
     }
     assert modules - named == set(), "add these modules to a layer in pyproject.toml [tool.importlinter]"
+
+
+def test_the_json_schemas_ship_in_the_wheel():
+    """gradcli/schemas/*.json is package data (a folder without __init__.py: setuptools ships it
+    only as a listed package with its files in package-data)."""
+    import fnmatch
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "gradcli.schemas" in setuptools["packages"]
+    patterns = setuptools["package-data"]["gradcli.schemas"]
+    files = sorted(path.name for path in (ROOT / "gradcli" / "schemas").iterdir())
+    assert files and all(name.endswith(".json") for name in files)
+    assert all(any(fnmatch.fnmatch(name, pattern) for pattern in patterns) for name in files)
+
+
+def test_the_json_schemas_are_found_as_resources():
+    import importlib.resources
+
+    folder = importlib.resources.files("gradcli") / "schemas"
+    assert (folder / "eval.json").is_file()
+    assert sorted(p.name for p in folder.iterdir() if p.name.endswith(".json")) == sorted(
+        path.name for path in (ROOT / "gradcli" / "schemas").glob("*.json")
+    )

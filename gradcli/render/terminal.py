@@ -7,8 +7,11 @@ Tables stop after MAX_ROWS rows and say how many were left out and which format 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -17,6 +20,7 @@ from ..records import DerivationRecord
 from .formula import to_text
 from .layout import (
     StepRow,
+    SumRow,
     backward_rows,
     feeds_phrase,
     forward_rows,
@@ -70,48 +74,91 @@ def forward_table(derivation: DerivationRecord, digits: int) -> Table:
     return table
 
 
-def backward_table(derivation: DerivationRecord, digits: int) -> Table:
+BACKWARD_HEADERS = ["step", "edge", "local derivative", "local", "× upstream", "= contribution"]
+
+
+def _backward_cells(derivation: DerivationRecord, row: StepRow | SumRow, digits: int) -> list[Text]:
+    """One row of the backward pass as six cells, for the table and for the stacked layout."""
     out = derivation.output_node.name
-    table = _table(
-        f"Backward pass (start: ∂{out}/∂{out} = 1)",
-        ["step", "edge", "local derivative", "local", "× upstream", "= contribution"],
-        right={0},
-    )
+    if isinstance(row, StepRow):
+        kink = " (kink)" if row.of.kink else ""
+        return [
+            Text(str(row.number), "dim"),
+            Text(row.edge()),
+            Text(
+                local_label(
+                    row,
+                    lambda top, bottom: f"∂{top}/∂{bottom}",
+                    to_text(row.formula),
+                    f"{derivation.upstream_name} · ",
+                )
+                + kink,
+                "yellow" if kink else "",
+            ),
+            Text(format_value(row.local, digits)),
+            Text(format_value(row.step.upstream, digits)),
+            Text(format_value(row.step.contribution, digits), "bold"),
+        ]
+    terms = signed_sum([format_value(s.contribution, digits) for s in row.steps])
+    return [
+        Text(""),
+        Text(f"sum at {row.node.name}", "magenta"),
+        Text(f"{row.node.name} feeds {feeds_phrase(row)}: ∂{out}/∂{row.node.name} = {terms}", "magenta"),
+        Text(""),
+        Text(""),
+        Text(f"= {format_value(row.node.grad, digits)}", "bold magenta"),
+    ]
+
+
+def backward_table(derivation: DerivationRecord, digits: int) -> RenderableType:
+    out = derivation.output_node.name
+    title = f"Backward pass (start: ∂{out}/∂{out} = 1)"
     rows = backward_rows(derivation)
-    for row in rows[:MAX_ROWS]:
-        if isinstance(row, StepRow):
-            kink = " (kink)" if row.of.kink else ""
-            table.add_row(
-                Text(str(row.number), "dim"),
-                Text(row.edge()),
-                Text(
-                    local_label(
-                        row,
-                        lambda top, bottom: f"∂{top}/∂{bottom}",
-                        to_text(row.formula),
-                        f"{derivation.upstream_name} · ",
-                    )
-                    + kink,
-                    "yellow" if kink else "",
-                ),
-                Text(format_value(row.local, digits)),
-                Text(format_value(row.step.upstream, digits)),
-                Text(format_value(row.step.contribution, digits), "bold"),
-            )
-        else:
-            terms = signed_sum([format_value(s.contribution, digits) for s in row.steps])
-            table.add_row(
-                Text(""),
-                Text(f"sum at {row.node.name}", "magenta"),
-                Text(
-                    f"{row.node.name} feeds {feeds_phrase(row)}: ∂{out}/∂{row.node.name} = {terms}", "magenta"
-                ),
-                Text(""),
-                Text(""),
-                Text(f"= {format_value(row.node.grad, digits)}", "bold magenta"),
-            )
+    cells = [_backward_cells(derivation, row, digits) for row in rows[:MAX_ROWS]]
+    table = _table(title, BACKWARD_HEADERS, right={0})
+    for row_cells in cells:
+        table.add_row(*row_cells)
     _cut(table, len(rows) - MAX_ROWS)
-    return table
+    return Fitting(table, lambda: _stacked_backward(title, cells, len(rows) - MAX_ROWS))
+
+
+def _stacked_backward(title: str, cells: list[list[Text]], left_out: int) -> RenderableType:
+    """The backward pass one block a step: the edge, the local derivative, then local, upstream
+    and contribution each on a line of its own (for terminals too narrow for the table)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right")
+    grid.add_column()
+    for number, edge, label, local, upstream, contribution in cells:
+        if not number.plain:  # a sum row
+            grid.add_row(Text(""), Group(edge, Text.assemble(label, " ", contribution)))
+            continue
+        values = Table.grid(padding=(0, 1))
+        values.add_column(style="dim")
+        values.add_column()
+        for name, value in (("local", local), ("× upstream", upstream), ("= contribution", contribution)):
+            values.add_row(name, value)
+        grid.add_row(number, Group(Text.assemble(edge, style="bold"), label, values))
+        grid.add_row(Text(""), Text(""))
+    parts: list[RenderableType] = [Text(title, style="bold"), grid]
+    if left_out > 0:
+        parts.append(
+            Text(f"… {left_out} more rows: --format text, markdown, latex or json prints them all", "dim")
+        )
+    return Group(*parts)
+
+
+class Fitting:
+    """A table where every cell fits on one line at the console's width; otherwise the same rows
+    in a stacked layout, where text wraps only between words (never inside a number or a word:
+    a column narrower than its header would split `contribution`)."""
+
+    def __init__(self, table: Table, stacked: Callable[[], RenderableType]) -> None:
+        self.table = table
+        self.stacked = stacked
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        natural = Measurement.get(console, options.update(width=10**6), self.table).maximum
+        yield self.table if natural <= options.max_width else self.stacked()
 
 
 def tangent_table(derivation: DerivationRecord, digits: int) -> Table:
