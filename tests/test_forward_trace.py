@@ -412,7 +412,7 @@ def test_readme_shows_what_the_command_prints():
     out = run_cli(
         "eval", BAYDIN, "--at", "x1=2,x2=5", "--mode", "forward", "--wrt", "x1", "--format", "text"
     ).out
-    assert block in out and block.startswith("Tangent trace") and block.count("\n") == 10
+    assert block == out and "\nTangent trace" in block
 
 
 def test_a_non_finite_tangent_on_a_cut_branch_is_written_as_json_says():
