@@ -30,6 +30,7 @@ from ..errors import GradcliError
 from ..expr import Program
 from ..gcpause import no_gc
 from ..graph import ProgramNames, build_graph
+from ..numbers import count_of
 from ..ops.batching import NotBatched
 from .batched import gradients_batched, lower_graph
 from .columns import Column, stacked
@@ -206,7 +207,7 @@ class Batch:
         return len(self.value)
 
     def __repr__(self) -> str:
-        return f"<gradcli Batch of {len(self)} points of {self.source!r}>"
+        return f"<gradcli Batch of {count_of(len(self), 'point')} of {self.source!r}>"
 
     def at(self, k: int) -> dict[str, np.ndarray]:
         """The values of every variable at point k, in the program's order."""
@@ -223,7 +224,7 @@ class Batch:
 
         given = list(self.points)
         header = ["#", *given, "value", *(f"∂/∂{name}" for name in self.wrt)]
-        lines = [f"**{len(self)} points** of `{self.source}`"]
+        lines = [f"**{count_of(len(self), 'point')}** of `{self.source}`"]
         if self.fixed:
             shared = ", ".join(f"{name} = {format_value(v, digits)}" for name, v in self.fixed.items())
             lines[0] += f", with {shared}"

@@ -78,9 +78,11 @@ class _Doc:
     def num(self, value) -> str:
         return number(value, self.digits)
 
-    def lines(self, value) -> str:
-        """A value in an `align*` row: a matrix too wide for the page goes on over several rows."""
-        return " \\\\\n&\\quad ".join(parts(value, self.digits))
+    def lines(self, value, exact: bool = False) -> str:
+        """A value in an `align*` row: a matrix too wide for the page goes on over several rows
+        (`exact`: every number as given, an input's, not rounded to the document's digits)."""
+        shown = None if exact else self.digits
+        return " \\\\\n&\\quad ".join(parts(value, shown))
 
     def formula(self, expr: Expr) -> str:
         """`to_latex` with this document's names: each name goes through a placeholder that
@@ -164,7 +166,7 @@ def _forward(doc: _Doc) -> list[str]:
         notes += r" && \text{output}" if row.is_output else ""
         notes += r" && \text{kink}" if node.kink else ""
         if row.definition is None:
-            rows.append(rf"{name} &= {doc.lines(node.value)}{notes}")
+            rows.append(rf"{name} &= {doc.lines(node.value, exact=row.digits(doc.digits) is None)}{notes}")
             continue
         definition = doc.formula(row.definition)
         wide = text_em(to_text(row.definition)) + width(node.value, doc.digits) > PAGE_EM - 12

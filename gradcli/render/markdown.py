@@ -51,7 +51,8 @@ def render(derivation: DerivationRecord, digits: int = 4, brief: bool = False, p
             note = "output" if row.is_output else ""
             if node.kink:
                 note = (note + ", " if note else "") + "kink"
-            rows.append([f"**{name}**" if row.is_output else name, definition, value(node.value), note])
+            shown = format_value(node.value, row.digits(digits))
+            rows.append([f"**{name}**" if row.is_output else name, definition, shown, note])
         lines += ["### Forward pass", "", *_table(["node", "definition", "value", ""], rows), ""]
 
         if derivation.tangents is not None:

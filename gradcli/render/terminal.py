@@ -41,6 +41,7 @@ from .tangents import (
 )
 
 MAX_ROWS = 300
+MAX_STACKED = 60  # steps in the stacked layout (five lines each): about as tall as MAX_ROWS rows
 
 
 def _table(title: str, columns: list[str], right: set[int] = frozenset()) -> Table:
@@ -67,7 +68,7 @@ def forward_table(derivation: DerivationRecord, digits: int) -> Table:
         table.add_row(
             Text(node.name, style or "cyan"),
             Text(definition, "dim" if row.definition is None else ""),
-            Text(format_value(node.value, digits), style),
+            Text(format_value(node.value, row.digits(digits)), style),
             Text(", ".join(notes), style),
         )
     _cut(table, len(rows) - MAX_ROWS)
@@ -115,11 +116,14 @@ def backward_table(derivation: DerivationRecord, digits: int) -> RenderableType:
     title = f"Backward pass (start: ∂{out}/∂{out} = 1)"
     rows = backward_rows(derivation)
     cells = [_backward_cells(derivation, row, digits) for row in rows[:MAX_ROWS]]
-    table = _table(title, BACKWARD_HEADERS, right={0})
-    for row_cells in cells:
+    table, steps = _table(title, BACKWARD_HEADERS, right={0}), _table(title, BACKWARD_HEADERS, right={0})
+    for row, row_cells in zip(rows, cells, strict=False):
         table.add_row(*row_cells)
+        if isinstance(row, StepRow):  # a sum row's long line wraps in any layout
+            steps.add_row(*row_cells)
     _cut(table, len(rows) - MAX_ROWS)
-    return Fitting(table, lambda: _stacked_backward(title, cells, len(rows) - MAX_ROWS))
+    shown = cells[:MAX_STACKED]
+    return Fitting(table, lambda: _stacked_backward(title, shown, len(rows) - len(shown)), measured=steps)
 
 
 def _stacked_backward(title: str, cells: list[list[Text]], left_out: int) -> RenderableType:
@@ -152,12 +156,15 @@ class Fitting:
     in a stacked layout, where text wraps only between words (never inside a number or a word:
     a column narrower than its header would split `contribution`)."""
 
-    def __init__(self, table: Table, stacked: Callable[[], RenderableType]) -> None:
+    def __init__(
+        self, table: Table, stacked: Callable[[], RenderableType], measured: Table | None = None
+    ) -> None:
         self.table = table
         self.stacked = stacked
+        self.measured = measured or table  # the rows that must fit (not those that may wrap)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        natural = Measurement.get(console, options.update(width=10**6), self.table).maximum
+        natural = Measurement.get(console, options.update(width=10**6), self.measured).maximum
         yield self.table if natural <= options.max_width else self.stacked()
 
 

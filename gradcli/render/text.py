@@ -50,7 +50,7 @@ def forward_section(derivation: DerivationRecord, digits: int) -> list[str]:
         notes = ["output"] if row.is_output else []
         if node.kink:
             notes.append("kink*")
-        rows.append([node.name, definition, format_value(node.value, digits), ", ".join(notes)])
+        rows.append([node.name, definition, format_value(node.value, row.digits(digits)), ", ".join(notes)])
     return ["Forward pass", *_table(["node", "definition", "value", ""], rows)]
 
 
