@@ -27,6 +27,8 @@ def _has_non_finite(derivation: DerivationRecord, brief: bool, sections_finite: 
     if not brief:
         arrays += [n.value for n in derivation.nodes]
         arrays += [n.grad for n in derivation.nodes if n.grad is not None]
+        if derivation.tangents is not None:  # forward mode's trace (an inf tangent on a cut branch)
+            arrays += [row.tangent for row in derivation.tangents.rows]
     return any(not np.all(np.isfinite(a)) for a in arrays)
 
 
@@ -94,12 +96,47 @@ def _document(
                 item["cut"] = True
             steps.append(item)
         data["steps"] = steps
+        if derivation.tangents is not None:  # forward mode: its own table, the tangent trace
+            data["tangents"] = _tangents(derivation)
     warnings = list(derivation.warnings)
     said = any("not finite" in w or "non-finite" in w for w in warnings)
     if not said and _has_non_finite(derivation, brief, sections_finite):
         warnings.append('some numbers are not finite: they are written as the strings "nan", "inf", "-inf"')
     data["warnings"] = warnings
     return data
+
+
+def _tangents(derivation: DerivationRecord) -> dict:
+    """`{"wrt": "x1", "element": [], "trace": [{node, tangent, formula, terms}, ...]}`: every node
+    up to the output, the seeded variable's element (`[]` for a number, null for an empty
+    array), each node's tangent and its terms (local × the tangent of node `wrt`, argument `input`
+    of the node as in `steps`, = product; local null for a Jacobian-vector product). Formulas
+    name a tangent by its node with a dot: `ẋ1/x1`."""
+    from ..records.tangents import tangent_formula, term_formula
+    from .formula import to_text
+
+    trace = derivation.tangents
+    assert trace is not None
+    rows = []
+    for row in trace.rows:
+        formula = tangent_formula(derivation, row)
+        item: dict = {"node": row.node, "tangent": plain(row.tangent)}
+        if formula is not None:
+            item["formula"] = to_text(formula)
+        item["terms"] = [
+            {
+                "wrt": term.wrt,
+                "input": term.index,
+                "formula": to_text(term_formula(derivation, term)),
+                "local": None if term.local is None else plain(term.local),
+                "tangent": plain(term.tangent),
+                "product": plain(term.product),
+            }
+            for term in row.terms
+        ]
+        rows.append(item)
+    element = None if trace.element is None else list(trace.element)
+    return {"wrt": trace.variable, "element": element, "trace": rows}
 
 
 # Arrays of more numbers than this are written by _array_text: json's indenting encoder is pure

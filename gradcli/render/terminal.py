@@ -30,6 +30,15 @@ from .layout import (
     path_lines,
     signed_sum,
 )
+from .tangents import (
+    count_lines,
+    dotted_name,
+    input_text,
+    tangent_lines,
+    terms_text,
+    trace_notes,
+    trace_title,
+)
 
 MAX_ROWS = 300
 MAX_STACKED = 60  # steps in the stacked layout (five lines each): about as tall as MAX_ROWS rows
@@ -159,6 +168,26 @@ class Fitting:
         yield self.table if natural <= options.max_width else self.stacked()
 
 
+def tangent_table(derivation: DerivationRecord, digits: int) -> Table:
+    """Forward mode's tangent trace (render/tangents.py), in place of the backward pass."""
+    table = _table("Tangent trace", ["node", "tangent", "local × tangent", "value"])
+    for line in tangent_lines(derivation, limit=MAX_ROWS):
+        name = line.node.name
+        style = "bold green" if line.is_output else ""
+        if line.formula is None:
+            formula, numbers = input_text(line), ""
+        else:
+            formula, numbers = to_text(line.formula), terms_text(line, digits)
+        table.add_row(
+            Text(name, style or "cyan"),
+            Text(f"{dotted_name(name)} = {formula}", "dim" if line.formula is None else ""),
+            Text(numbers),
+            Text(format_value(line.tangent, digits), style or "bold"),
+        )
+    _cut(table, count_lines(derivation) - MAX_ROWS)
+    return table
+
+
 def paths_table(derivation: DerivationRecord, digits: int) -> Table:
     out = derivation.output_node.name
     table = _table("Chain rule along every path", ["gradient", "sum over paths", "value"])
@@ -193,7 +222,12 @@ def print_derivation(
     parts = []
     if not brief:
         parts.append(forward_table(derivation, digits))
-        if derivation.steps:
+        if derivation.tangents is not None:
+            parts.append(tangent_table(derivation, digits))
+            seed = trace_title(derivation)
+            notes = [f"{seed[:1].upper()}{seed[1:]}.", *trace_notes(derivation)]
+            parts.append(Text("\n".join(notes) + "\n"))
+        elif derivation.steps:
             parts.append(backward_table(derivation, digits))
         else:
             parts.append(Text(no_steps_reason(derivation) + "\n"))
