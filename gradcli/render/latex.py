@@ -35,6 +35,7 @@ from .layout import (
     signed_sum,
 )
 from .symbols import tex_name, tex_names
+from .tangents import latex_tangent_section
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2cm]{geometry}
@@ -128,13 +129,16 @@ def render(
     parts: list[str] = []
     if not brief:
         parts += _forward(doc)
-        parts += [r"\paragraph{Backward pass} Start: $" + doc.d_inline(out, out) + " = 1$.", ""]
-        if not derivation.steps:
-            parts += [_text(no_steps_reason(derivation)), ""]
-        elif _table_fits(doc):
-            parts += _table(doc)
+        if derivation.tangents is not None:  # forward mode: the tangent trace, not a backward pass
+            parts += latex_tangent_section(derivation, digits)
         else:
-            parts += _stacked(doc)
+            parts += [r"\paragraph{Backward pass} Start: $" + doc.d_inline(out, out) + " = 1$.", ""]
+            if not derivation.steps:
+                parts += [_text(no_steps_reason(derivation)), ""]
+            elif _table_fits(doc):
+                parts += _table(doc)
+            else:
+                parts += _stacked(doc)
         if paths:
             parts += _paths(doc)
 
