@@ -148,8 +148,9 @@ def _vectorised(compiled, columns, fixed, wrt, n) -> Results:
     values.update(columns)
     with no_gc():
         graph = build_graph(compiled.program, values, compiled.names)
-        needs = needs_grad(graph, {graph.variables[name] for name in wrt})
-        grads, _ = backprop(graph, needs, record=False)  # seed: ones, one per point
+        wanted = {graph.variables[name] for name in wrt}
+        needs = needs_grad(graph, wanted)
+        grads, _ = backprop(graph, needs, record=False, keep=wanted)  # seed: ones, one per point
     value = graph.nodes[graph.output].value
     if np.shape(value) != (n,):  # an output that reads no variable
         value = np.broadcast_to(value, (n,))
@@ -194,7 +195,8 @@ class Batch:
     """The values and gradients of a program at N points, the batch axis in front.
 
     `value` has shape (N, ...) and each `gradient[name]` shape (N, ...) + the variable's shape;
-    `points` holds the per-point values given (N, ...), `fixed` those shared by every point.
+    `points` holds the per-point values given (N, ...: read-only views of the caller's float64
+    arrays, not copies), `fixed` those shared by every point.
     `derivation(k)` is the whole worked derivation at point k. In Jupyter, a Batch shows itself
     as a Markdown table of its first points.
     """
@@ -248,7 +250,8 @@ class Batch:
 
 def _point_columns(points: Mapping[str, object] | Iterable[Mapping[str, object]]) -> dict[str, np.ndarray]:
     if isinstance(points, Mapping):
-        columns = {name: np.array(as_array(name, values)) for name, values in points.items()}
+        # The caller's float64 arrays as they are (read-only views: 10^6 points need no copy).
+        columns = {name: _read_only(as_array(name, values)) for name, values in points.items()}
     else:
         rows = list(points)
         names = list(rows[0]) if rows else []
@@ -308,6 +311,12 @@ def evaluate_batch(
     value = _own(values, seen)
     gradient = {name: _own(gradients[name], seen) for name in wrt_names}
     return Batch(compiled.source, columns, fixed, value, gradient, wrt_names, compiled)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def _own(parts: list[np.ndarray], seen: set[int]) -> np.ndarray:
