@@ -157,7 +157,9 @@ def _vectorised(compiled, columns, fixed, wrt, n) -> Results:
     gradient = {}
     for name in wrt:
         grad = grads[graph.variables[name]]
-        gradient[name] = np.zeros(n) if grad is None else np.broadcast_to(grad, (n,))
+        if grad is None:
+            grad = np.zeros(n)
+        gradient[name] = grad if np.shape(grad) == (n,) else np.broadcast_to(grad, (n,))  # a view copies
     return Results(value, gradient)
 
 
