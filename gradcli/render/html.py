@@ -11,7 +11,6 @@ escaped; the walk's data is JSON with `<`, `>` and `&` written as escapes.
 from __future__ import annotations
 
 import json
-from html import escape
 
 import numpy as np
 
@@ -19,7 +18,7 @@ from ..numbers import format_value
 from ..records import DerivationRecord
 from . import html_assets, html_graph
 from .formula import to_text
-from .html_math import formula, math, mo, name_ml, partial
+from .html_math import escape, formula, math, mo, name_ml, partial
 from .layout import (
     ForwardRow,
     StepRow,
@@ -41,6 +40,20 @@ def _json(data: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _numbers(digits: int):
+    """render/numbers.format_value, once per value: a node's value and gradient are shown in the
+    tables, the picture and the walk (the value objects live as long as the page is written)."""
+    seen: dict[int, tuple[object, str]] = {}
+
+    def value(v: object) -> str:
+        known = seen.get(id(v))
+        if known is None or known[0] is not v:
+            known = seen[id(v)] = (v, format_value(v, digits))
+        return known[1]
+
+    return value
+
+
 def _alt(content: str, text: str) -> str:
     """A MathML formula with its text form beside it (shown instead by "formulas as text")."""
     return f'{content}<code class="alt">{escape(text)}</code>'
@@ -56,7 +69,8 @@ def _forward_table(rows: list[ForwardRow], value, positions: dict[int, int]) -> 
         if row.definition is None:
             definition = escape(node.role)
         else:
-            definition = _alt(formula(row.definition), to_text(row.definition))
+            text = to_text(row.definition)
+            definition = _alt(formula(row.definition, text), text)
         notes = [note for note, on in (("output", row.is_output), ("kink", bool(node.kink))) if on]
         attrs = f'data-node="{node.id}" tabindex="0"'
         if node.id in positions:
@@ -74,18 +88,19 @@ def _forward_table(rows: list[ForwardRow], value, positions: dict[int, int]) -> 
 def _local_ml(row: StepRow, derivation: DerivationRecord) -> str:
     """`∂h/∂g = -1/g^2`, as layout.local_label says it, in MathML with its text beside it."""
     d = partial(row.of.name, row.wrt.name)
-    body = formula(row.formula)
+    formula_text = to_text(row.formula)
+    body = formula(row.formula, formula_text)
     d_text = f"∂{row.of.name}/∂{row.wrt.name}"
     if row.local is None:
         up = derivation.upstream_name
         head = math(name_ml(up) + mo("·") + d)
-        text = f"{up} · {d_text} = {to_text(row.formula)}"
+        text = f"{up} · {d_text} = {formula_text}"
     elif row.textbook:
         head = math(d + mo("=") + f"<mtext>{escape(row.textbook)}</mtext>")
-        text = f"{d_text} = {row.textbook} = {to_text(row.formula)}"
+        text = f"{d_text} = {row.textbook} = {formula_text}"
     else:
         head = math(d)
-        text = f"{d_text} = {to_text(row.formula)}"
+        text = f"{d_text} = {formula_text}"
     return _alt(f'<span class="eq">{head} <span class="equals">=</span> {body}</span>', text)
 
 
@@ -228,7 +243,7 @@ def render(
     root: str = "gradcli",
 ) -> str:
     """The page (`standalone`), or the fragment a notebook shows (`root` names it on the page)."""
-    value = lambda v: format_value(v, digits)  # noqa: E731
+    value = _numbers(digits)
     forward = forward_rows(derivation)
     rows = [] if derivation.mode == "forward" else backward_rows(derivation)
     walk = _walk(derivation, forward, rows, value)
@@ -238,7 +253,7 @@ def render(
     if not brief:
         body += html_assets.controls()
         body.append('<div class="now" aria-live="polite"></div>')
-        body += _picture(derivation, digits, numbers=True)
+        body += _picture(derivation, digits, True, value)
         body += _forward_table(forward, value, positions)
         body += _backward_table(derivation, rows, value, first_backward)
     body += _result(derivation, value)
@@ -246,8 +261,8 @@ def render(
     return html_assets.page(root, body, _json(walk), derivation.source, standalone, walk=not brief)
 
 
-def _picture(derivation: DerivationRecord, digits: int, numbers: bool) -> list[str]:
-    picture = html_graph.svg(derivation, digits, numbers)
+def _picture(derivation: DerivationRecord, digits: int, numbers: bool, value=None) -> list[str]:
+    picture = html_graph.svg(derivation, digits, numbers, value)
     if picture is None:
         return [
             f'<p class="no-picture">The graph has {len(derivation.nodes):,} nodes: the picture is left '

@@ -9,12 +9,13 @@ order each layer to cut crossings. Every label is escaped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape
 
 import numpy as np
 
 from ..records import DerivationRecord, NodeRecord
+from .html_math import escape
 from .symbols import node_fields, op_label
 
 MAX_PICTURE = 300  # nodes; above this the page keeps the tables and says the picture is left out
@@ -37,8 +38,14 @@ class Place:
     height: float = 0.0
 
 
-def _lines(node: NodeRecord, digits: int, numbers: bool) -> list[str]:
-    lines = node_fields(node, digits, numbers)
+def _lines(node: NodeRecord, digits: int, numbers: bool, number: Callable[[object], str] | None) -> list[str]:
+    """render/symbols.node_fields (name, data, grad), with the page's memo of formatted numbers."""
+    if number is None or not numbers:
+        lines = node_fields(node, digits, numbers)
+    else:
+        lines = [node.name, f"data {number(node.value)}"]
+        if node.grad is not None:
+            lines.append(f"grad {number(node.grad)}")
     shape = np.shape(node.value)
     if numbers and shape:
         lines.insert(1, "shape " + "×".join(str(n) for n in shape))
@@ -89,10 +96,12 @@ def _order(places: list[Place], derivation: DerivationRecord) -> list[list[Place
     return columns
 
 
-def layout(derivation: DerivationRecord, digits: int, numbers: bool) -> tuple[list[Place], float, float]:
+def layout(
+    derivation: DerivationRecord, digits: int, numbers: bool, number: Callable[[object], str] | None = None
+) -> tuple[list[Place], float, float]:
     """Every node placed (box top-left corner and size), and the picture's width and height."""
     layers = _layers(derivation)
-    places = [Place(node, _lines(node, digits, numbers), layers[node.id]) for node in derivation.nodes]
+    places = [Place(n, _lines(n, digits, numbers, number), layers[n.id]) for n in derivation.nodes]
     for place in places:
         longest = max(min(len(line), MAX_CHARS) for line in place.lines)
         place.width = longest * CHAR + 2 * PAD
@@ -161,11 +170,17 @@ def _edges(place: Place, by_id: dict[int, Place]) -> list[str]:
     return out
 
 
-def svg(derivation: DerivationRecord, digits: int = 4, numbers: bool = True) -> str | None:
-    """The graph as an <svg> element, or None above MAX_PICTURE nodes."""
+def svg(
+    derivation: DerivationRecord,
+    digits: int = 4,
+    numbers: bool = True,
+    number: Callable[[object], str] | None = None,
+) -> str | None:
+    """The graph as an <svg> element, or None above MAX_PICTURE nodes. `number` formats a value
+    (format_value at `digits`, remembered by the page)."""
     if len(derivation.nodes) > MAX_PICTURE:
         return None
-    places, width, height = layout(derivation, digits, numbers)
+    places, width, height = layout(derivation, digits, numbers, number)
     by_id = {p.node.id: p for p in places}
     edges = [line for p in places if p.node.inputs for line in _edges(p, by_id)]
     boxes = [line for p in places for line in _box(p, derivation)]

@@ -7,10 +7,11 @@ Every name, number and string is escaped here, so no text of the user's can beco
 from __future__ import annotations
 
 import re
-from html import escape
+from functools import lru_cache
+from html import escape as _escape
 
 from ..expr import COMPARISONS, Array, Binary, Call, Expr, Index, Keyword, Name, Num, Slice, Str, Unary
-from .formula import precedence, to_latex, to_text
+from .formula import precedence, to_text
 from .symbols import literal_tex, tex_name
 
 _GREEK_NAMES = """alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho
@@ -29,6 +30,12 @@ _WORD_AND_NUMBER = re.compile(r"([A-Za-z]+?)(\d+)")
 _OPERATOR = {"add": "+", "sub": "−", "mul": "·", "div": "/", "matmul": "", "pow": "^"}
 _OPERATOR.update({"lt": "<", "le": "≤", "gt": ">", "ge": "≥", "eq": "=", "ne": "≠"})
 _PRECEDENCE_NEG = precedence(Unary("neg", Name("x")))
+_SPECIAL = re.compile("[<>&\"']")
+
+
+def escape(text: str) -> str:
+    """html.escape (quotes too), skipped for text with nothing to escape: most names and numbers."""
+    return _escape(text) if _SPECIAL.search(text) else text
 
 
 def mo(text: str) -> str:
@@ -50,6 +57,7 @@ def _subscript(part: str) -> str:
     return f'<mi mathvariant="normal">{escape(part)}</mi>'
 
 
+@lru_cache(maxsize=4096)
 def name_ml(name: str) -> str:
     """A name as render/symbols.tex_name typesets it: `w0` → w₀, `alpha` → α, `y_hat` → ŷ,
     `x_max` → x with an upright subscript; a name that reads as no symbol is spelled as typed."""
@@ -150,19 +158,17 @@ def _call(expr: Call) -> str:
     return f'<mrow><mi mathvariant="normal">{escape(name)}</mi>{_paren(args)}</mrow>'
 
 
-def math(content: str, expr_text: str = "", latex: str = "") -> str:
-    """A <math> element; with the formula's text and LaTeX kept for copying (alttext, annotation)."""
-    if not latex:
+def math(content: str, expr_text: str = "") -> str:
+    """A <math> element; with the formula's text (gradcli's syntax) as its alttext."""
+    if not expr_text:
         return f"<math>{content}</math>"
-    return (
-        f'<math alttext="{escape(expr_text)}"><semantics><mrow>{content}</mrow>'
-        f'<annotation encoding="application/x-tex">{escape(latex)}</annotation></semantics></math>'
-    )
+    return f'<math alttext="{escape(expr_text)}">{content}</math>'
 
 
-def formula(expr: Expr) -> str:
-    """A formula as MathML, its text form (gradcli's own syntax) and LaTeX kept for copying."""
-    return math(to_mathml(expr), to_text(expr), to_latex(expr))
+def formula(expr: Expr, text: str | None = None) -> str:
+    """A formula as MathML, its text form (gradcli's own syntax, `text` if known) as alttext; the
+    page shows that text instead with "formulas as text", for copying."""
+    return math(to_mathml(expr), to_text(expr) if text is None else text)
 
 
 def partial(top: str, bottom: str) -> str:
