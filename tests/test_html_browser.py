@@ -236,3 +236,40 @@ def test_the_checks_catch_a_request_and_an_error(browser, tmp_path):
     page.write_text(text.replace("<body>", '<body><img src="http://127.0.0.1:9/x.png">'), encoding="utf-8")
     with pytest.raises(AssertionError):
         open_page(browser, page)
+
+
+SCREENSHOTS = {
+    # file under docs/: (emulated media features, the walk's position as a row to click, or None)
+    "html-004-forward.png": ("light", 'tr[data-node="10"]'),
+    "html-004-step3.png": ("light", 'tr.step[data-step="3"]'),
+    "html-004-dark.png": ("dark", 'tr.step[data-step="10"]'),
+    "html-004-print.png": ("print", None),
+}
+
+
+def test_screenshots_of_seed_004(browser, tmp_path):
+    """The README's pictures of seed 004's page: remade with GRADCLI_UPDATE_SCREENSHOTS=1, else
+    only checked to be there (pixels differ between Chromium versions and fonts)."""
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    if os.environ.get("GRADCLI_UPDATE_SCREENSHOTS") != "1":
+        for name in SCREENSHOTS:
+            assert (docs / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        return
+    exercise = BY_NAME["neuron"]
+    page = write_page(tmp_path, exercise.source, exercise.at)
+    browser.set_window_size(1400, 1250)
+    try:
+        for name, (look, row) in SCREENSHOTS.items():
+            open_page(browser, page)
+            if look == "print":
+                browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print", "features": []})
+            else:
+                features = [{"name": "prefers-color-scheme", "value": look}]
+                browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "", "features": features})
+            if row:
+                browser.find_element("css selector", row).click()
+                js(browser, "window.scrollTo(0, 0)")  # the controls, the step and the graph
+            browser.save_screenshot(str(docs / name))
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "", "features": []})
+        browser.set_window_size(1300, 1000)

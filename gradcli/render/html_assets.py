@@ -51,6 +51,7 @@ border-left:5px solid var(--hl);background:var(--cur)}
 .gc .picture{overflow:auto;max-height:75vh;border:1px solid var(--line);border-radius:6px;padding:.3rem}
 .gc svg text{font:12px ui-monospace,"DejaVu Sans Mono",monospace;fill:var(--fg)}
 .gc svg text.name{font-weight:700}.gc svg text.op{text-anchor:middle;font-size:13px;font-weight:700}
+.gc svg text.op.word{font-size:9px;font-weight:400}
 .gc svg rect,.gc svg circle{fill:var(--box);stroke:var(--fg);stroke-width:1}
 .gc svg .input rect{fill:var(--input)}.gc svg .constant rect{fill:var(--const)}
 .gc svg .output rect{fill:var(--out);stroke-width:2}.gc svg .kink rect{fill:var(--kink)}
@@ -132,7 +133,7 @@ JS = r"""
     } else if (p.k === "b") {
       add(span("note", "step " + p.step + ", " + p.edge + ":"));
       add(document.createTextNode(" "));
-      f = row && row.querySelector(".local-formula");
+      f = row && row.querySelector(".local-formula .eq");
       if (f) add(f.cloneNode(true));
       add(document.createElement("br"));
       add(span("big", p.local + " \u00d7 " + p.up + " = " + p.c));

@@ -147,7 +147,9 @@ def _box(place: Place, derivation: DerivationRecord) -> list[str]:
         cx, cy = place.x - GAP / 2 - RADIUS, place.y + place.height / 2
         out.append(f'<path class="link" d="M{cx + RADIUS:.1f} {cy:.1f}H{place.x:.1f}"/>')
         out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{RADIUS}"/>')
-        out.append(f'<text class="op" x="{cx:.1f}" y="{cy + 4:.1f}">{escape(op_label(node.op))}</text>')
+        label = op_label(node.op)
+        word = " word" if len(label) > 1 else ""  # a function's name, in smaller type
+        out.append(f'<text class="op{word}" x="{cx:.1f}" y="{cy + 4:.1f}">{escape(label)}</text>')
     out.append("</g>")
     return out
 
