@@ -269,6 +269,10 @@ def test_screenshots_of_seed_004(browser, tmp_path):
             if row:
                 browser.find_element("css selector", row).click()
                 js(browser, "window.scrollTo(0, 0)")  # the controls, the step and the graph
+                from selenium.webdriver.common.action_chains import ActionChains
+
+                heading = browser.find_element("css selector", "h1")
+                ActionChains(browser).move_to_element(heading).perform()  # no row under the mouse
             browser.save_screenshot(str(docs / name))
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "", "features": []})

@@ -121,11 +121,11 @@ JS = r"""
     if (p.k === "in") {
       now.textContent = "The inputs are given. Next: the forward pass, one node at a time.";
     } else if (p.k === "f") {
-      cells = row && row.querySelectorAll("th,td");
-      if (cells) {
-        add(cells[0].cloneNode(true));
+      cells = row ? row.querySelectorAll("th,td") : [];
+      if (cells.length > 1) {  // the name and the definition, as in the row
+        add(cells[0].querySelector("math").cloneNode(true));
         add(document.createTextNode(" = "));
-        add(cells[1].cloneNode(true));
+        add((cells[1].querySelector("math") || cells[1]).cloneNode(true));
       }
       add(span("big", "= " + p.v));
     } else if (p.k === "s") {
