@@ -87,6 +87,15 @@ class Derivation(DerivationRecord):
 
         return latex.render(self, digits=digits, brief=brief, standalone=standalone, paths=paths)
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows a result as the page to click through (`--format html`), inline: its
+        own id on the notebook's page, its style and script scoped to it."""
+        import uuid
+
+        from .render import html
+
+        return html.render(self, standalone=False, root=f"gradcli-{uuid.uuid4().hex[:12]}")
+
     def _repr_markdown_(self) -> str:
         """Jupyter shows a result as its worked derivation."""
         return self.to_markdown()

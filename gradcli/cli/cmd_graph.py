@@ -24,7 +24,7 @@ GraphFormatOpt = format_option(
 )
 OutputOpt = Annotated[
     Optional[Path],
-    typer.Option("--output", "-o", help="Write to FILE (.dot .mmd .svg .png .txt).", show_default=False),
+    typer.Option("--output", "-o", help="Write to FILE (.dot .mmd .svg .png .html .txt).", show_default=False),
 ]
 DigitsOpt = Annotated[int, typer.Option(min=1, max=17, help="Significant digits of the numbers shown.")]
 

@@ -34,6 +34,7 @@ class Format(str, Enum):
     svg = "svg"
     png = "png"
     pdf = "pdf"  # the LaTeX document compiled by pdflatex
+    html = "html"  # one self-contained page to click through (no network)
 
 
 # The file name endings of each format (`-o out.md`); a command reads them for its own formats.
@@ -50,6 +51,7 @@ SUFFIXES: dict[Format, tuple[str, ...]] = {
     Format.png: (".png",),
     Format.tree: (".txt",),
     Format.pdf: (".pdf",),
+    Format.html: (".html", ".htm"),
 }
 
 # Formats whose document is binary: on a terminal they need -o FILE.
@@ -84,6 +86,10 @@ def _derivation(fmt: Format) -> Renderer:
             from ..render import json_out
 
             return json_out.render(record, brief=o.brief)
+        if fmt is Format.html:
+            from ..render import html
+
+            return html.render(record, digits=o.digits, brief=o.brief, paths=o.paths)
         if fmt in (Format.latex, Format.pdf):
             from ..render import latex
 
@@ -110,6 +116,10 @@ def _drawing(fmt: Format) -> Renderer:
             from ..render import mermaid
 
             return mermaid.render(record, digits=o.digits, numbers=o.numbers)
+        if fmt is Format.html:
+            from ..render import html
+
+            return html.render_graph(record, digits=o.digits, numbers=o.numbers)
         from ..render import dot
 
         dot_text = dot.render(record, digits=o.digits, numbers=o.numbers)
@@ -157,10 +167,19 @@ _HUMAN = frozenset({Format.rich, Format.text, Format.markdown, Format.latex, For
 RENDERERS: dict[str, dict[Format, Renderer]] = {
     "derivation": {
         fmt: _derivation(fmt)
-        for fmt in (Format.rich, Format.text, Format.json, Format.markdown, Format.latex, Format.pdf)
+        for fmt in (
+            Format.rich,
+            Format.text,
+            Format.json,
+            Format.markdown,
+            Format.latex,
+            Format.pdf,
+            Format.html,
+        )
     },
     "drawing": {
-        fmt: _drawing(fmt) for fmt in (Format.tree, Format.dot, Format.mermaid, Format.svg, Format.png)
+        fmt: _drawing(fmt)
+        for fmt in (Format.tree, Format.dot, Format.mermaid, Format.svg, Format.png, Format.html)
     },
     "derivatives": _module(
         "diff",
