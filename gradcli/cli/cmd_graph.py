@@ -19,12 +19,14 @@ DRAWINGS = formats_of("drawing")
 GraphFormatOpt = format_option(
     "GraphFormat",
     DRAWINGS,
-    "tree (default on a terminal), dot (default on a pipe), mermaid, svg or png "
-    "(svg and png need Graphviz). With -o, taken from the extension.",
+    "tree (default on a terminal), dot (default on a pipe), mermaid, svg or png (svg and png "
+    "need Graphviz), or html (a page, no Graphviz needed). With -o, taken from the extension.",
 )
 OutputOpt = Annotated[
     Optional[Path],
-    typer.Option("--output", "-o", help="Write to FILE (.dot .mmd .svg .png .html .txt).", show_default=False),
+    typer.Option(
+        "--output", "-o", help="Write to FILE (.dot .mmd .svg .png .html .txt).", show_default=False
+    ),
 ]
 DigitsOpt = Annotated[int, typer.Option(min=1, max=17, help="Significant digits of the numbers shown.")]
 
