@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from conftest import require_program
 from exercises import BY_NAME, EXERCISES
 
 import gradcli
@@ -125,19 +126,29 @@ def test_a_big_graph_keeps_the_tables_and_leaves_the_picture_out():
     assert 'class="backward"' in page
 
 
-def test_the_layout_runs_left_to_right_without_overlaps():
+@pytest.mark.parametrize("graphviz", [False, True], ids=["gradcli's layers", "Graphviz"])
+def test_the_layout_runs_left_to_right_without_overlaps(graphviz):
+    """gradcli's own layered layout, and Graphviz's positions where dot is on PATH (the page
+    draws the same boxes either way)."""
+    if graphviz:
+        require_program("dot")
     derivation = evaluate(BY_NAME["mlp"])
-    places, width, height = html_graph.layout(derivation, 4, True)
+    places, width, height = html_graph.layout(derivation, 4, True, graphviz=graphviz)
     by_id = {p.node.id: p for p in places}
     for place in places:
-        assert place.x >= 0 and place.x + place.width <= width + 1e-9
-        assert place.y >= 0 and place.y + place.height <= height + 1e-9
+        assert place.x >= -1e-6 and place.x + place.width <= width + 1e-6
+        assert place.y >= -1e-6 and place.y + place.height <= height + 1e-6
         for i in place.node.inputs:  # an input's box ends before the operation's circle starts
             assert by_id[i].x + by_id[i].width < place.x - 2 * html_graph.RADIUS
-    for a in places:
+    for a in places:  # no two boxes (with their circles) overlap
         for b in places:
-            if a is not b and a.x == b.x:
-                assert a.y + a.height <= b.y or b.y + b.height <= a.y
+            if a is not b:
+                apart_x = (
+                    a.x + a.width <= b.x - html_graph._circle(b) + 1e-6
+                    or b.x + b.width <= a.x - html_graph._circle(a) + 1e-6
+                )
+                apart_y = a.y + a.height <= b.y + 1e-6 or b.y + b.height <= a.y + 1e-6
+                assert apart_x or apart_y, (a.node.name, b.node.name)
 
 
 def test_arrays_show_their_shape_and_a_summary():

@@ -1,20 +1,26 @@
-"""The computation graph as inline SVG for the HTML page, laid out by gradcli (no Graphviz).
+"""The computation graph as inline SVG for the HTML page.
 
 The picture `gradcli graph` draws: a box per value (name, data, grad; an array's shape), a circle
-per operation, edges in the direction data flows, left to right. The layout is layered: the
-creation order is topological, so one pass gives each operation its layer (the longest path from
-an input), an input or constant sits one layer before its first user, and two barycentre sweeps
-order each layer to cut crossings. Every label is escaped.
+per operation, edges in the direction data flows, left to right. Where Graphviz's `dot` is on
+PATH, it places the boxes (`dot -Tplain`: positions only; the page draws every box, circle and
+edge itself, so the linked views work the same). Without it, or if dot fails or is slow, gradcli
+lays the graph out itself, in layers: the creation order is topological, so one pass gives each
+operation its layer (the longest path from an input), an input or constant sits one layer before
+its first user, and two barycentre sweeps order each layer to cut crossings. Every label is
+escaped.
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..records import DerivationRecord, NodeRecord
+from .graphviz import timeout_for
 from .html_math import escape
 from .symbols import node_fields, op_label
 
@@ -97,15 +103,70 @@ def _order(places: list[Place], derivation: DerivationRecord) -> list[list[Place
 
 
 def layout(
-    derivation: DerivationRecord, digits: int, numbers: bool, number: Callable[[object], str] | None = None
+    derivation: DerivationRecord,
+    digits: int,
+    numbers: bool,
+    number: Callable[[object], str] | None = None,
+    graphviz: bool = True,
 ) -> tuple[list[Place], float, float]:
-    """Every node placed (box top-left corner and size), and the picture's width and height."""
+    """Every node placed (box top-left corner and size), and the picture's width and height:
+    by Graphviz where `graphviz` and dot is on PATH, else in gradcli's layers."""
     layers = _layers(derivation)
     places = [Place(n, _lines(n, digits, numbers, number), layers[n.id]) for n in derivation.nodes]
     for place in places:
         longest = max(min(len(line), MAX_CHARS) for line in place.lines)
         place.width = longest * CHAR + 2 * PAD
         place.height = len(place.lines) * LINE + PAD
+    placed = _by_graphviz(places) if graphviz else None
+    return placed if placed is not None else _in_layers(places, derivation)
+
+
+def _circle(place: Place) -> float:
+    """The room an operation's circle takes left of its box."""
+    return 2 * RADIUS + GAP if place.node.inputs else 0.0
+
+
+def _by_graphviz(places: list[Place]) -> tuple[list[Place], float, float] | None:
+    """The boxes where `dot` puts them (each a fixed-size box, its circle included), or None."""
+    program = shutil.which("dot")
+    if program is None:
+        return None
+    text = [
+        "digraph g {",
+        "rankdir=LR; nodesep=0.3; ranksep=0.35;",
+        'node [shape=box, fixedsize=true, label=""];',
+    ]
+    for p in places:
+        text.append(f"n{p.node.id} [width={(p.width + _circle(p)) / 72:.3f}, height={p.height / 72:.3f}];")
+    text += [f"n{i} -> n{p.node.id};" for p in places for i in p.node.inputs]
+    try:
+        done = subprocess.run(
+            [program, "-Tplain"],
+            input="\n".join([*text, "}"]),
+            capture_output=True,
+            text=True,
+            timeout=timeout_for(len(places)),
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    centres, size = {}, None
+    for line in done.stdout.splitlines() if done.returncode == 0 else ():
+        fields = line.split()
+        if fields[:1] == ["graph"]:
+            size = float(fields[2]) * 72, float(fields[3]) * 72
+        elif fields[:1] == ["node"]:
+            centres[int(fields[1][1:])] = float(fields[2]) * 72, float(fields[3]) * 72
+    if size is None or len(centres) != len(places):
+        return None
+    for p in places:
+        x, y = centres[p.node.id]
+        p.x = PAD + x - (p.width + _circle(p)) / 2 + _circle(p)
+        p.y = PAD + (size[1] - y) - p.height / 2  # dot's y grows upwards
+    return places, size[0] + 2 * PAD, size[1] + 2 * PAD
+
+
+def _in_layers(places: list[Place], derivation: DerivationRecord) -> tuple[list[Place], float, float]:
+    """gradcli's own layered layout (the module's docstring)."""
     columns = _order(places, derivation)
     heights = [sum(p.height for p in column) + GAP * (len(column) - 1) for column in columns]
     height = max(heights) + 2 * PAD
