@@ -168,7 +168,11 @@ def _lowered(compiled, columns, fixed, wrt, n) -> Results:
     first = {**{name: column[0] for name, column in columns.items()}, **fixed}
     with no_gc():
         graph = build_graph(compiled.program, first, compiled.names)
-        value, gradient = gradients_batched(lower_graph(graph, columns, fixed, n), wrt, n)
+        lowered = lower_graph(graph, columns, fixed, n)
+        try:
+            value, gradient = gradients_batched(lowered, wrt, n)
+        except (ValueError, IndexError, TypeError) as error:  # a rule that did not expect the batch:
+            raise NotBatched(str(error)) from None  # one point at a time still gives the numbers
     return Results(value, gradient)
 
 
