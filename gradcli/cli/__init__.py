@@ -15,6 +15,8 @@ import typer
 
 from ..errors import GradcliError
 from . import cmd_check, cmd_demo, cmd_descend, cmd_diff, cmd_eval, cmd_graph, cmd_hessian  # noqa: F401  (registers the commands)
+from .cmd_exercise import exercise_command  # noqa: F401  (registers the homework commands)
+from .cmd_grade import grade_command  # noqa: F401
 from .common import app, check_binding_spaces
 from .outfile import silence_stdout
 

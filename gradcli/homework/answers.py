@@ -117,7 +117,9 @@ class _Reader:
             if self._exact(start):  # -1/4, 3/e: a fraction is exact
                 tolerance = 0.0
             else:
-                tolerance = abs(value / bottom) * (tolerance / max(abs(value), 1e-300) + bottom_tol / abs(bottom))
+                tolerance = abs(value / bottom) * (
+                    tolerance / max(abs(value), 1e-300) + bottom_tol / abs(bottom)
+                )
             value = value / bottom
         return sign * value, tolerance
 

@@ -27,7 +27,12 @@ def local(op: str, index: int, args: list[np.ndarray], out: np.ndarray, right: n
         if index == 0:
             found.append(("swapped", -b / a**2))
         else:
-            found += [("quotient", -1 / b**2), ("quotient", 1 / b**2), ("quotient", 1 / b), ("swapped", 1 / a)]
+            found += [
+                ("quotient", -1 / b**2),
+                ("quotient", 1 / b**2),
+                ("quotient", 1 / b),
+                ("swapped", 1 / a),
+            ]
     elif op == "exp":
         found += [("exp_log", 1 / args[0]), ("exp_log", np.log(args[0]))]
     elif op == "log":
@@ -42,7 +47,9 @@ def local(op: str, index: int, args: list[np.ndarray], out: np.ndarray, right: n
     return found
 
 
-def contribution(local: np.ndarray | None, upstream: np.ndarray, out: np.ndarray, right: np.ndarray) -> Candidates:
+def contribution(
+    local: np.ndarray | None, upstream: np.ndarray, out: np.ndarray, right: np.ndarray
+) -> Candidates:
     """local × upstream, done wrong."""
     found: Candidates = []
     if local is not None:

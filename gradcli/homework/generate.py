@@ -112,7 +112,8 @@ _MAKERS = {1: _level1, 2: _level2, 3: _level3, 4: _level4}
 
 
 def exercise(level: int = 1, seed: int = 0, variables: int | None = None) -> Exercise:
-    """The exercise of this level and seed with `variables` inputs (2 to 6; default 3). Raises GradcliError for a level or count out of range."""
+    """The exercise of this level and seed with `variables` inputs (2 to 6; default 3).
+    Raises GradcliError for a level, seed or count out of range."""
     if level not in LEVELS:
         raise GradcliError(f"there is no level {level}", hint="the levels are 1, 2, 3 and 4")
     count = variables if variables is not None else 3

@@ -61,11 +61,15 @@ class _Marker:
         if cell is None or cell.answer is None:
             line = cell.line if cell is not None else 0
             note = f"expected {_short(right)}"
-            self.marks.append(CellMark(**base, line=line, given="", status="blank", mistake="blank", note=note))
+            self.marks.append(
+                CellMark(**base, line=line, given="", status="blank", mistake="blank", note=note)
+            )
             return own, came_from
         given, tolerance = cell.answer.value, cell.answer.tolerance
         here = dict(base, line=cell.line, given=cell.text)
-        if close(given, right, tolerance) or (not came_from and close(given, right, ROUNDING * np.abs(right))):
+        if close(given, right, tolerance) or (
+            not came_from and close(given, right, ROUNDING * np.abs(right))
+        ):
             self.marks.append(CellMark(**here, status="correct", score=1.0))
             return given, ""
         if close(given, own, tolerance):
@@ -74,7 +78,9 @@ class _Marker:
                 self.marks.append(CellMark(**here, status="follows", follows=came_from, note=note, score=1.0))
                 return given, came_from
             note = f"{_short(right)} from values kept to 4 digits"
-            mark = CellMark(**here, status="rounding", mistake="rounding", note=note, score=CREDIT["rounding"])
+            mark = CellMark(
+                **here, status="rounding", mistake="rounding", note=note, score=CREDIT["rounding"]
+            )
             self.marks.append(mark)
             return given, label
         mistake = self._diagnose(given, tolerance, own, candidates)
@@ -187,9 +193,7 @@ def _step(marker: _Marker, row: Row) -> None:
     )
     shape = key.nodes[step.wrt].value.shape
     with np.errstate(all="ignore"):
-        if local is not None and rule.vjp is None:
-            own_c = unbroadcast(np.asarray(local * upstream), shape)
-        elif local is not None:  # a shown local of a loss: p - y, times the upstream number
+        if local is not None:  # a shown local of a loss (p - y) too: times the upstream number
             own_c = unbroadcast(np.asarray(local * upstream), shape)
         else:
             own_c = unbroadcast(np.asarray(rule.vjp(*args, out, upstream, **options)), shape)

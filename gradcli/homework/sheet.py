@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import GradcliError, Span
-from .answers import AnswerError, Answer, read_answer
+from .answers import Answer, AnswerError, read_answer
 
 SECTIONS = ("forward", "backward", "gradient")
 # The columns of each table and where they are when the header does not say.
@@ -184,7 +184,11 @@ def _read_csv(sheet: FilledSheet, digits: int) -> None:
         if kind not in SECTIONS:
             continue
         columns = columns or {"value": 3, "local": 4, "upstream": 5, "contribution": 6}
-        wanted = {"forward": ("value",), "backward": ("local", "upstream", "contribution"), "gradient": ("value",)}
+        wanted = {
+            "forward": ("value",),
+            "backward": ("local", "upstream", "contribution"),
+            "gradient": ("value",),
+        }
         for name in wanted[kind]:
             index = columns.get(name, -1)
             text = row[index] if 0 <= index < len(row) else ""

@@ -17,7 +17,8 @@ from . import DerivationRecord
 MISTAKES: dict[str, tuple[str, str]] = {
     "sum_rule": (
         "sum rule missed at fan-out",
-        "this node feeds more than one node, so its gradient is the sum of every contribution into it, not one of them",
+        "this node feeds more than one node, so its gradient is the sum of every contribution "
+        "into it, not one of them",
     ),
     "sign": ("sign lost", "the size is right but the sign is not: check the minus of the rule"),
     "value_not_local": (
@@ -30,7 +31,8 @@ MISTAKES: dict[str, tuple[str, str]] = {
     ),
     "swapped": (
         "operands of * or / swapped",
-        "∂(a·b)/∂a is the other factor b, and ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²: the roles of the operands are not interchangeable",
+        "∂(a·b)/∂a is the other factor b, and ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²: the operands "
+        "play different roles",
     ),
     "quotient": (
         "quotient rule half-applied",
@@ -90,7 +92,11 @@ class CellMark:
         if self.section == "gradient":
             return f"gradient {self.row}"
         label = self.row if self.row.startswith("sum") else f"step {self.row}"
-        return label if self.column == "contribution" and self.row.startswith("sum") else f"{label} {self.column}"
+        return (
+            label
+            if self.column == "contribution" and self.row.startswith("sum")
+            else f"{label} {self.column}"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,7 +172,9 @@ def sheet_rows(key: DerivationRecord) -> list[Row]:
         rows.append(Row("backward", str(k + 1), asks, step=k))
         into = key.steps_into[step.wrt]
         if len(into) > 1 and into[-1] == k:
-            rows.append(Row("backward", f"sum at {key.nodes[step.wrt].name}", ("contribution",), node=step.wrt))
+            rows.append(
+                Row("backward", f"sum at {key.nodes[step.wrt].name}", ("contribution",), node=step.wrt)
+            )
     for name in key.wrt:
         rows.append(Row("gradient", name, ("gradient",), node=key.variables[name]))
     return rows

@@ -86,7 +86,9 @@ def to_markdown(exercise: Exercise, answers: Answers | None = None) -> str:
         "|---|---|---|",
     ]
     lines += [
-        f"| {r.label} | {_definition(key, r)} | {_given(key, r, answers)} |" for r in rows if r.section == "forward"
+        f"| {r.label} | {_definition(key, r)} | {_given(key, r, answers)} |"
+        for r in rows
+        if r.section == "forward"
     ]
     lines += ["", "## Backward pass", "", f"Start: ∂{out}/∂{out} = 1. " + BACKWARD_NOTE.format(out=out), ""]
     lines += ["| step | edge | local | upstream | contribution |", "|---|---|---|---|---|"]
@@ -94,7 +96,9 @@ def to_markdown(exercise: Exercise, answers: Answers | None = None) -> str:
         if r.section == "backward":
             lines.append(f"| {r.label} | {_edge(key, r)} | " + " | ".join(_cells(r, COLUMNS, answers)) + " |")
     lines += ["", "## Gradient", "", f"| variable | ∂{out}/∂variable |", "|---|---|"]
-    lines += [f"| {r.label} | {_cells(r, ('gradient',), answers)[0]} |" for r in rows if r.section == "gradient"]
+    lines += [
+        f"| {r.label} | {_cells(r, ('gradient',), answers)[0]} |" for r in rows if r.section == "gradient"
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -113,7 +117,9 @@ def to_csv(exercise: Exercise, answers: Answers | None = None) -> str:
             writer.writerow(["backward", r.label, _edge(key, r), NOT_ASKED, *_cells(r, COLUMNS, answers)])
         else:
             gradient = _cells(r, ("gradient",), answers)[0]
-            writer.writerow(["gradient", r.label, f"∂{key.output_node.name}/∂{r.label}", gradient, "", "", ""])
+            writer.writerow(
+                ["gradient", r.label, f"∂{key.output_node.name}/∂{r.label}", gradient, "", "", ""]
+            )
     return buffer.getvalue()
 
 
@@ -169,7 +175,13 @@ def to_latex(exercise: Exercise, standalone: bool = False) -> str:
             definition = _definition(key, r, latex=True) if r.asks else _definition(key, r)
             shown = f"${definition}$" if r.asks else definition
             lines.append(rf"{spell(r.label)} & {shown} & {_given(key, r) or blank} \\ \hline")
-    lines += [r"\end{tabular}", "", r"\paragraph{Backward pass}", rf"Start: $\partial {out}/\partial {out} = 1$.", ""]
+    lines += [
+        r"\end{tabular}",
+        "",
+        r"\paragraph{Backward pass}",
+        rf"Start: $\partial {out}/\partial {out} = 1$.",
+        "",
+    ]
     lines += [r"\begin{tabular}{|l|l|p{2.4cm}|p{2.4cm}|p{2.4cm}|}\hline"]
     lines += [r"step & edge & local & upstream & contribution \\ \hline"]
     for r in rows:
