@@ -3,7 +3,7 @@
     answer   := vector | scalar
     vector   := '[' answer (',' answer)* ']'          ([0.2, -0.8], [[1, 0], [0, 1]])
     scalar   := sign* product ('/' product)?           (-1/4, 3/e, −0.25)
-    product  := factor ( ('*' | '·' | '×' | ' ') factor )*
+    product  := factor ( ('*' | '·' | '×')? factor )*     (side by side: before e, 10^ or '(')
     factor   := decimal | 'e' ('^' exponent)? | '10' '^' exponent
     exponent := sign* (digits | '(' sign* digits ')' | '{' sign* digits '}')
 
@@ -93,11 +93,11 @@ class _Reader:
             items = [self.answer()]
             while self.take(","):
                 items.append(self.answer())
-            if not self.take("]"):
-                raise AnswerError("expected ',' or ']' in the vector", self.column())
             shapes = {np.shape(value) for value, _ in items}
             if len(shapes) > 1:
                 raise AnswerError("the rows of the matrix have different lengths", self.column())
+            if not self.take("]"):
+                raise AnswerError("expected ',' or ']' in the vector", self.column())
             return [value for value, _ in items], [tol for _, tol in items]
         return self.scalar()
 
@@ -133,7 +133,9 @@ class _Reader:
             token = self.peek()
             explicit = self.take("*", "·", "×")
             token = self.peek()
-            if token is None or not (explicit or token[0] in ("num", "e") or token[1] in "({"):
+            # side by side only before e, 10^ or a parenthesis (2 e^-1); `1 0.5` is a typo
+            implicit = token is not None and (token[0] == "e" or token[1] == "(" or self._caret_next())
+            if token is None or not (explicit or implicit):
                 if explicit:
                     raise AnswerError("expected a number after the multiplication sign", self.column())
                 return value, tolerance

@@ -188,7 +188,8 @@ def to_latex(exercise: Exercise, standalone: bool = False) -> str:
         if r.section == "backward":
             cells = [c or blank for c in _cells(r, COLUMNS)]
             edge = _edge(key, r, " $\\to$ ", spell)
-            lines.append(rf"{r.label} & {edge} & " + " & ".join(cells) + r" \\ \hline")
+            label = r.label if r.step is not None else f"sum at {spell(key.nodes[r.node].name)}"
+            lines.append(rf"{label} & {edge} & " + " & ".join(cells) + r" \\ \hline")
     lines += [r"\end{tabular}", "", r"\paragraph{Gradient}", ""]
     lines += [r"\begin{tabular}{|l|p{3cm}|}\hline", rf"variable & $\partial {out}/\partial\cdot$ \\ \hline"]
     lines += [rf"{spell(r.label)} & {blank} \\ \hline" for r in rows if r.section == "gradient"]

@@ -167,7 +167,11 @@ class Student:
         out, options = self.value[node.id], dict(node.options)
         local = None
         if "local" in row.asks:
-            own = rule.local(*args, out, **options) if rule.vjp is None else rule.vjp(*args, out, np.ones_like(out), **options)
+            own = (
+                rule.local(*args, out, **options)
+                if rule.vjp is None
+                else rule.vjp(*args, out, np.ones_like(out), **options)
+            )
             ctx = {"op": node.op, "index": step.index, "args": args, "out": out}
             local = self.write(("backward", row.label, "local"), own, "local", ctx)
         upstream_own = np.ones_like(key.value) if step.of == key.output else self.grad[step.of]
@@ -178,7 +182,9 @@ class Student:
         else:
             own = unbroadcast(np.asarray(rule.vjp(*args, out, upstream, **options)), shape)
         ctx = {"local": local, "upstream": upstream}
-        self.contribution[row.step] = self.write(("backward", row.label, "contribution"), own, "contribution", ctx)
+        self.contribution[row.step] = self.write(
+            ("backward", row.label, "contribution"), own, "contribution", ctx
+        )
         if len(key.steps_into[step.wrt]) == 1:
             self.grad[step.wrt] = self.contribution[row.step]
 
@@ -241,7 +247,10 @@ def build() -> list[dict]:
             else:
                 text = _messy(to_markdown(made, student.answers), number)
             (CORPUS / name).write_text(text, encoding="utf-8")
-            planted = [{"section": w[0], "row": w[1], "column": w[2], "mistake": m} for w, m in student.planted.items()]
+            planted = [
+                {"section": w[0], "row": w[1], "column": w[2], "mistake": m}
+                for w, m in student.planted.items()
+            ]
             manifest.append({"file": name, "level": level, "seed": made.seed, "planted": planted})
     return manifest
 
