@@ -164,4 +164,7 @@ def _pleasant(key: DerivationRecord, node) -> bool:
         return bool(np.all(args[0] <= 3))
     if node.op in ("tanh", "sigmoid"):
         return bool(np.all(np.abs(args[0]) <= 3))
+    if node.op in ("add", "sub") and node.value.ndim == 0:
+        # no cancellation: 2 - 1.97 would make the 4 digits kept above wrong by 1% here
+        return bool(abs(node.value) >= 0.1 * max(abs(float(a)) for a in args))
     return True

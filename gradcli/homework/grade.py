@@ -74,7 +74,7 @@ class _Marker:
             return given, ""
         if close(given, own, tolerance):
             if came_from:
-                note = f"right from your {came_from} (the right value is {_short(right)})"
+                note = f"the right value is {_short(right)}"
                 self.marks.append(CellMark(**here, status="follows", follows=came_from, note=note, score=1.0))
                 return given, came_from
             note = f"{_short(right)} from values kept to 4 digits"

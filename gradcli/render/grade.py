@@ -32,7 +32,7 @@ def verdict(mark: CellMark) -> str:
     if mark.status == "correct":
         return "correct"
     if mark.status == "follows":
-        return f"follows from your {mark.follows}: {mark.note}"
+        return f"follows from your {mark.follows} ({mark.note})"
     if mark.status == "blank":
         return f"not filled in ({mark.note})"
     title, why = MISTAKES[mark.mistake or "arithmetic"]

@@ -234,11 +234,11 @@ def plant(kind: str, level: int, start: int, skip: int = 0):
 def build() -> list[dict]:
     manifest = []
     number = 0
-    for kind in KINDS:
+    for i, kind in enumerate(KINDS):
         levels = LEVELS_OF[kind]
         for k in range(PER_KIND):
             level = levels[k % len(levels)]
-            made, student = plant(kind, level, start=100 * k + 7)
+            made, student = plant(kind, level, start=100 * k + 7 + 11 * i)
             number += 1
             form = "csv" if number % 4 == 0 else "md"
             name = f"{number:02d}-{kind}-level{level}.{form}"
