@@ -279,3 +279,19 @@ def test_grade_reports_in_each_format(fmt):
     assert run.code == 3
     assert "sum rule missed at fan-out" in run.out and "follows from your" in run.out
     assert "score " in run.out
+
+
+def test_the_readme_shows_the_grading_of_its_sheet():
+    """README's Homework section: the filled sheet it shows is corpus sheet 01, and the report
+    under it is what `gradcli grade sheet.md` prints for that sheet."""
+    from gradcli.render.grade import to_text
+
+    readme = (HERE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Homework: `gradcli exercise` and `gradcli grade`", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```\n")
+    filled = next(block for block in blocks if block.startswith("| 1 | v3 → v2 | 1 |"))
+    report = next(block for block in blocks if block.startswith("Graded sheet.md"))
+    corpus = (CORPUS / "01-sum_rule-level1.md").read_text(encoding="utf-8")
+    assert all(line in corpus.splitlines() for line in filled.strip().splitlines() if line)
+    assert report == to_text(api.grade(corpus, name="sheet.md"))
+    assert "gradcli exercise --level 1 --seed 7" in section and MANIFEST[0]["seed"] == 7
