@@ -287,7 +287,7 @@ def test_the_readme_shows_the_grading_of_its_sheet():
     from gradcli.render.grade import to_text
 
     readme = (HERE.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Homework: `gradcli exercise` and `gradcli grade`", 1)[1].split("\n## ", 1)[0]
+    section = readme.split("## Homework: `gradcli exercise` and `gradcli grade`", 1)[1]
     blocks = section.split("```\n")
     filled = next(block for block in blocks if block.startswith("| 1 | v3 → v2 | 1 |"))
     report = next(block for block in blocks if block.startswith("Graded sheet.md"))
