@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from gradcli.backprop import unbroadcast
+from gradcli.homework.answers import read_answer
 from gradcli.homework.generate import exercise
-from gradcli.numbers import format_value
 from gradcli.ops import OPS
 from gradcli.ops.row import partial_of
 from gradcli.records.grade import sheet_rows
@@ -43,10 +43,17 @@ KINDS = (
 PER_KIND = 5
 
 
-def _written(value) -> tuple[str, np.ndarray]:
-    text = format_value(np.asarray(value, dtype=float), 4)
-    from gradcli.homework.answers import read_answer
+def _student(value: np.ndarray) -> str:
+    """How the simulated student writes a number: 4 significant digits, by hand (not in
+    gradcli's number style, which may change: the corpus must not)."""
+    if value.ndim:
+        return "[" + ", ".join(_student(item) for item in value) + "]"
+    text = f"{float(value):.4g}"
+    return "0" if text in ("0", "-0") else text
 
+
+def _written(value) -> tuple[str, np.ndarray]:
+    text = _student(np.asarray(value, dtype=float))
     return text, read_answer(text).value
 
 
