@@ -13,7 +13,9 @@ growth (10 per 10x variables, at 10^3, 10^4 and 10^5). With `--before DIR`, the 
 earlier source tree runs in the same rounds (its output must be byte-identical).
 
 Then where the time goes inside one process, phase by phase (the values of --at, the program's
-parse, evaluate, the JSON), so what is left can be read off.
+parse, evaluate, the JSON), so what is left can be read off. Since issue 17 a one-line program of
+names, numbers, calls and `+ - * / ^` is read without Lark (gradcli/parse/fast.py, the same AST):
+the phases also show the same parse by the grammar's Lark parser, the path of every other program.
 
     python benchmarks/big_inputs.py [--quick] [--before DIR]
 """
@@ -41,7 +43,7 @@ from _common import (
     verdict,
 )
 
-from gradcli.parse import grammar_text, parse_program
+from gradcli.parse import grammar_text, parse_program, parser
 
 SIZES = (1_000, 10_000, 100_000)  # variables: half of them w, half x
 TARGET = 2.0  # the CLI within 2x Lark alone parsing the program
@@ -97,7 +99,10 @@ def phases(text: str, options: list[str]) -> list[list[str]]:
         took["--at: 10^5 values"] = time.perf_counter() - start
         start = time.perf_counter()
         parsed = parse_program(text)
-        took["parse the program"] = time.perf_counter() - start
+        took["parse the program (parse/fast.py: a one-line program)"] = time.perf_counter() - start
+        start = time.perf_counter()
+        parser().parse(text)
+        lark_parse = time.perf_counter() - start
         start = time.perf_counter()
         derivation = evaluate(parsed, values, record_steps=False)
         took["evaluate (graph, backprop, record)"] = time.perf_counter() - start
@@ -107,6 +112,7 @@ def phases(text: str, options: list[str]) -> list[list[str]]:
     for name, seconds_taken in took.items():
         rows.append([name, seconds(seconds_taken)])
     rows.append(["sum", seconds(sum(took.values()))])
+    rows.append(["(not in the sum) the same parse by the grammar's Lark parser", seconds(lark_parse)])
     return rows
 
 

@@ -89,12 +89,15 @@ def backprop(
     seed: np.ndarray | None = None,
     record: bool = True,
     points: bool = False,
+    keep: set[int] | None = None,
 ) -> tuple[list[np.ndarray | None], list[Step]]:
     """Gradients of the output (weighted by `seed`, default ones) for every node that `needs` one.
 
     Returns each node's gradient (None where none flowed) and, when `record`, the steps in the
     order they ran. `points`: the graph's values hold many points along their first axis
-    (points/batched.py), so a vector-Jacobian product's cut is followed point by point.
+    (points/batched.py), so a vector-Jacobian product's cut is followed point by point. With
+    `keep`, only those nodes keep their gradient once it is passed on: the others are freed as
+    the pass goes (N points at once: memory holds the gradients in flight, and numpy reuses it).
     """
     nodes = graph.nodes
     grads: list[np.ndarray | None] = [None] * len(nodes)
@@ -139,6 +142,8 @@ def backprop(
                 previous = grads[input_id]
                 dead[input_id] = _merge(dead[input_id], reached, previous is None)
                 grads[input_id] = contribution if previous is None else previous + contribution
+            if keep is not None and node.id not in keep:
+                grads[node.id] = None
     return grads, steps
 
 

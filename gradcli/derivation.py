@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -16,6 +16,10 @@ from .backprop import Step
 from .graph import Graph, Node
 from .ops import OPS, partial_of
 from .records import DerivationRecord, NodeRecord, ShownLocal
+from .records.tangents import TangentTrace
+
+if TYPE_CHECKING:
+    from .forward import TangentRow  # forward mode's module is loaded only when it runs
 
 R = TypeVar("R", bound=DerivationRecord)
 
@@ -116,9 +120,12 @@ def build_derivation(
     mode: str = "reverse",
     *,
     record: type[R],
+    trace: tuple[str, tuple[int, ...] | None, list[TangentRow]] | None = None,
 ) -> R:
     """The record (of type `record`, which the api gives its output methods): every node
-    copied into a frozen row with its gradient and kink, and the steps."""
+    copied into a frozen row with its gradient and kink, and the steps; in forward mode, the
+    tangent trace of one seed (`trace`: the variable, the seeded element and the rows of
+    `forward.tangent_trace`)."""
     nodes = []
     # The others never hit one.
     kinked = {name for name, op in OPS.items() if op.kink is not None or any(p.kink for p in op.partials)}
@@ -146,4 +153,5 @@ def build_derivation(
         wrt=wrt,
         warnings=warnings,
         mode=mode,
+        tangents=None if trace is None else TangentTrace(trace[0], trace[1], tuple(trace[2]), wrt),
     )

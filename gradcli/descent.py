@@ -4,8 +4,8 @@ The loop is seed 002's: for each sample in order, the loss and its gradient at t
 parameters, then an update (`w -= lr * grad` for sgd). With a batch of N samples (or all of
 them) the step uses the mean loss and the mean gradient over the batch. The program is parsed
 once (`gradcli.compile`, by the api, which sits above this module and hands the compiled loss
-in); minibatches of an elementwise program are evaluated in one vectorised pass
-(`gradcli.points.evaluate.evaluate_points`).
+in); every minibatch is evaluated in one vectorised pass, a batch axis in front of every op
+(`gradcli.points.evaluate.evaluate_points`; the op table's batching rules).
 
 `gradcli.api.descend` checks the settings (`check_settings`), the parameters and the data
 (`gradcli.points.load`) and the model for --predict (`choose_model`, `predictor`), then `run`s:
@@ -93,8 +93,8 @@ def sample_gradients(compiled, point: Mapping[str, object], wrt: tuple[str, ...]
 def batch_gradients(
     compiled, columns: Mapping[str, np.ndarray], params: Mapping[str, np.ndarray], wrt: tuple[str, ...]
 ) -> tuple[np.ndarray, dict]:
-    """Every sample's loss (n,) and the mean gradient over the batch: one vectorised pass when the
-    program is elementwise over scalar parameters, else one sample at a time."""
+    """Every sample's loss (n,) and the mean gradient over the batch, in one vectorised pass
+    (one sample at a time only where evaluate_points says so)."""
     n = len(next(iter(columns.values())))
     results = evaluate_points(compiled, columns, params, wrt, n)
     if results.errors:

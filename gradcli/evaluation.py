@@ -70,12 +70,9 @@ def evaluate_program(
     graph = build_graph(program, arrays, names)
     needs = needs_grad(graph, {graph.variables[name] for name in wrt_names})
     output = graph.nodes[graph.output]
+    trace = None
     if mode == "forward":
-        from .forward import forward_gradients
-
-        if output.value.size > 1:
-            check_jacobian_size(output.value.size, {name: arrays[name].size for name in wrt_names})
-        gradient = forward_gradients(graph, wrt_names)
+        gradient, trace = _forward(graph, wrt_names, arrays, record_steps)
         grads, steps, needs = [None] * len(graph.nodes), [], [False] * len(graph.nodes)
     elif output.value.size == 1:
         grads, steps = backprop(graph, needs, record=record_steps)
@@ -102,8 +99,22 @@ def evaluate_program(
         warnings.append(problem)
     warnings += _cut_notes(graph, steps)
     return build_derivation(
-        graph, arrays, gradient, grads, steps, wrt_names, needs, warnings, mode, record=record
+        graph, arrays, gradient, grads, steps, wrt_names, needs, warnings, mode, record=record, trace=trace
     )
+
+
+def _forward(graph, wrt_names: tuple[str, ...], arrays: dict[str, np.ndarray], record_steps: bool):
+    """Forward mode's gradients, and (when steps are recorded) the tangent trace of the first
+    variable for its table: (name, seeded element, rows), or None."""
+    from .forward import forward_gradients, tangent_trace
+
+    size = graph.nodes[graph.output].value.size
+    if size > 1:
+        check_jacobian_size(size, {name: arrays[name].size for name in wrt_names})
+    gradient = forward_gradients(graph, wrt_names)
+    if not (record_steps and wrt_names):
+        return gradient, None
+    return gradient, (wrt_names[0], *tangent_trace(graph, wrt_names[0]))
 
 
 def _cut_notes(graph, steps) -> list[str]:

@@ -24,6 +24,7 @@ one-hot seeds (exact, but not independent of reverse mode).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -106,6 +107,90 @@ def _sweep(graph: Graph, variable: int, seeds: np.ndarray, last_use: list[int]) 
     found = tangents[graph.output]
     shape = (len(seeds), *np.shape(nodes[graph.output].value))
     return np.zeros(shape) if found is None else np.broadcast_to(found, shape).astype(np.float64)
+
+
+class TangentTerm(NamedTuple):
+    """One input's part of a node's tangent in the trace: product = local × the input's tangent
+    (a Jacobian-vector product where the op gives no elementwise local derivative)."""
+
+    of: int  # the node
+    wrt: int  # its input
+    index: int  # which input of `of` (`x*x` has two terms from x)
+    local: np.ndarray | None  # ∂of/∂wrt; None for a Jacobian-vector product (`@`, softmax)
+    tangent: np.ndarray  # the input's tangent
+    product: np.ndarray  # this input's part of the node's tangent (the node's shape)
+
+
+class TangentRow(NamedTuple):
+    """A node's tangent in the trace of one seed direction, with the terms it is the sum of."""
+
+    node: int
+    tangent: np.ndarray
+    terms: tuple[TangentTerm, ...]  # one per input that is not a constant
+
+
+def tangent_trace(graph: Graph, name: str) -> tuple[tuple[int, ...] | None, list[TangentRow]]:
+    """The tangent of every node up to the output for ONE seed direction: the variable `name`'s
+    first element set to 1, every other input's tangent 0 (Baydin et al. 2018, Table 2).
+
+    The numbers are those `forward_gradients` computes (the same `_push` for each term, the same
+    structural zeros), for the one seed: the output's tangent is ∂output/∂name[first element].
+    Returns the seeded element's index (`()` for a number; None for an empty array) and the rows.
+    """
+    variable = graph.variables[name]
+    shape = np.shape(graph.nodes[variable].value)
+    seed = np.zeros((1, *shape))
+    element = None
+    if seed.size:
+        element = (0,) * len(shape)
+        seed.reshape(-1)[0] = 1.0
+    tangents: list[np.ndarray | None] = [None] * len(graph.nodes)
+    tangents[variable] = seed
+    rows = []
+    with np.errstate(all="ignore"):
+        for node in graph.nodes[: graph.output + 1]:
+            if node.id != variable:
+                tangents[node.id], terms = _traced(graph, node, tangents)
+            else:
+                terms = ()
+            found = tangents[node.id]
+            value = np.zeros(np.shape(node.value)) if found is None else found[0].astype(np.float64)
+            rows.append(TangentRow(node.id, value, terms))
+    return element, rows
+
+
+def _traced(
+    graph: Graph, node: Node, tangents: list[np.ndarray | None]
+) -> tuple[np.ndarray | None, tuple[TangentTerm, ...]]:
+    """A node's batched tangent (None: exactly 0) as `_sweep` sums it, and its terms."""
+    total = None
+    terms = []
+    shape = np.shape(node.value)
+    for index, input_id in enumerate(node.inputs):
+        if graph.nodes[input_id].op == "const":
+            continue  # a constant's tangent is 0, and its term says nothing
+        tangent = tangents[input_id]
+        if tangent is None:
+            product, shown = np.zeros(shape), np.zeros(np.shape(graph.nodes[input_id].value))
+        else:
+            term = _push(graph, node, index, tangent)
+            total = term if total is None else total + term
+            product, shown = np.asarray(term[0], np.float64), tangent[0]
+        terms.append(TangentTerm(node.id, input_id, index, _local(graph, node, index), shown, product))
+    if total is not None:
+        total = np.broadcast_to(total, (1, *shape))
+    return total, tuple(terms)
+
+
+def _local(graph: Graph, node: Node, index: int) -> np.ndarray | None:
+    """The local derivative the term multiplies by (None where the op gives a Jacobian-vector
+    product): shown even where the input's tangent is 0, as Baydin's table shows cos(v0) × 0."""
+    rule = partial_of(OPS[node.op], index)
+    if rule.vjp is not None:
+        return None
+    args = [graph.nodes[i].value for i in node.inputs]
+    local = rule.local(*args, np.asarray(node.value), **dict(node.options))
+    return np.float64(1.0) if local is ONE else np.asarray(local, np.float64)
 
 
 def _push(graph: Graph, node: Node, index: int, tangent: np.ndarray) -> np.ndarray:

@@ -1,4 +1,7 @@
-"""Numbers and arrays for people: N significant digits, scientific notation when very small or large."""
+"""Numbers and arrays for people, in one style for every human format (text, rich, Markdown,
+LaTeX, HTML): N significant digits (`--digits`), trailing zeros dropped, scientific notation
+when very small or large, never `-0`; the inputs a user gave shown exactly as given. JSON is not
+rounded (`plain`)."""
 
 from __future__ import annotations
 
@@ -9,10 +12,11 @@ import numpy as np
 MAX_INLINE_ELEMENTS = 12
 
 
-def format_number(value: float, digits: int = 4) -> str:
-    """`digits` significant digits. A number that was rounded keeps its trailing zeros
-    (-0.1966 at 2 digits is -0.20, as the seed errata write it); one shown exactly stays short
-    (0.5, 2, not 0.5000, 2.000)."""
+def format_number(value: float, digits: int | None = 4) -> str:
+    """`digits` significant digits, trailing zeros dropped (0.6, not 0.6000; 2, not 2.000),
+    scientific notation when very small or large (`3e16`, `1.5e-7`), never `-0`. With digits
+    None, the number exactly as given: the shortest text that reads back as the same float
+    (6.8814, an input, is not shown as 6.881)."""
     value = float(value)
     if math.isnan(value):
         return "nan"
@@ -20,17 +24,23 @@ def format_number(value: float, digits: int = 4) -> str:
         return "inf" if value > 0 else "-inf"
     if value == 0:
         return "0"
-    text = f"{value:.{digits}g}"
-    if float(text) != value:
-        text = f"{value:#.{digits}g}".rstrip(".")
+    text = repr(value) if digits is None else f"{value:.{digits}g}"
     if "e" in text:
         mantissa, exponent = text.split("e")
-        text = f"{mantissa.rstrip('.')}e{int(exponent)}"
+        text = f"{mantissa.rstrip('0').rstrip('.') if '.' in mantissa else mantissa}e{int(exponent)}"
+    elif digits is None and text.endswith(".0"):
+        text = text[:-2]
     return text
 
 
-def format_value(value, digits: int = 4) -> str:
-    """A scalar as a number; a small array in full (`[1, 2, 3]`); a big one summarised."""
+def count_of(n: int, noun: str) -> str:
+    """`1 point`, `2 points`, `10,000 points`: a count with its noun in the right number."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def format_value(value, digits: int | None = 4) -> str:
+    """A scalar as a number; a small array in full (`[1, 2, 3]`); a big one summarised. Every
+    number as format_number writes it (digits None: exactly as given)."""
     if value is None:  # a step whose op gives a vector-Jacobian product has no local factor
         return "—"
     array = np.asarray(value)
@@ -45,7 +55,7 @@ def format_value(value, digits: int = 4) -> str:
     return _nested(array, digits)
 
 
-def _nested(array: np.ndarray, digits: int) -> str:
+def _nested(array: np.ndarray, digits: int | None) -> str:
     if array.ndim == 0:
         return format_number(array, digits)
     return "[" + ", ".join(_nested(row, digits) for row in array) + "]"

@@ -11,7 +11,6 @@ import itertools
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,14 +30,42 @@ _PLAIN_NUMBER = re.compile(rf"[ \t\f\r]*({_NUMBER})[ \t\f\r]*")
 _PLAIN_PAIR = re.compile(rf"([A-Za-z_][A-Za-z0-9_]*)=({_NUMBER})")  # x=1.5, nothing around it
 
 
-@dataclass(frozen=True)
 class AtValue:
-    """A value given on the command line, with where it was given (for error messages)."""
+    """A value given on the command line, with where it was given (for error messages).
 
-    value: np.ndarray
-    text: str  # the whole --at argument (for --at-file: the file's path)
-    span: Span  # the NAME=VALUE pair within it
-    label: str = _LABEL  # the option that gave it: --at or --at-file
+    A small class rather than a frozen dataclass: 10^5 values in `--at` make 10^5 of them, and
+    the span of each is made only when a message asks for it."""
+
+    __slots__ = ("_span", "label", "text", "value")
+
+    def __init__(
+        self, value: np.ndarray, text: str, span: Span | tuple[int, int], label: str = _LABEL
+    ) -> None:
+        self.value = value  # a float64 array, or a numpy float64 scalar
+        self.text = text  # the whole --at argument (for --at-file: the file's path)
+        self.label = label  # the option that gave it: --at or --at-file
+        self._span = span  # the NAME=VALUE pair within the text, or its (start, end) on line 1
+
+    @property
+    def span(self) -> Span:
+        if type(self._span) is tuple:
+            start, end = self._span
+            self._span = Span(1, start + 1, start, end)
+        return self._span
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AtValue):
+            return NotImplemented
+        mine, theirs = (
+            (self.value, self.text, self.span, self.label),
+            (other.value, other.text, other.span, other.label),
+        )
+        return mine == theirs
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"AtValue(value={self.value!r}, text={self.text!r}, span={self.span!r}, label={self.label!r})"
 
 
 def _split_top_level(text: str) -> list[tuple[int, str]]:
@@ -99,6 +126,10 @@ def parse_at(options: list[str]) -> dict[str, AtValue]:
     """Every `--at` option, in order; a name given twice is an error."""
     values: dict[str, AtValue] = {}
     for text in options:
+        plain = _plain_pairs(text)
+        if plain is not None and values.keys().isdisjoint(plain):
+            values.update(plain)
+            continue  # else a name given twice: the careful path below says where
         for offset, piece in _split_top_level(text):
             name, value = _parse_pair(text, offset, piece)
             if name in values:
@@ -111,6 +142,29 @@ def parse_at(options: list[str]) -> dict[str, AtValue]:
                 )
             values[name] = value
     return values
+
+
+def _plain_pairs(text: str) -> dict[str, AtValue] | None:
+    """An option of plain `name=number` pairs only (`w0=2,x0=-1.5`, nothing around them), each
+    name once, read at once: what _parse_pair gives each of them. None for anything else (the
+    careful path, which names a name given twice)."""
+    if "(" in text or "[" in text or "@" in text:
+        return None
+    pairs: dict[str, AtValue] = {}
+    start, fullmatch, isfinite = 0, _PLAIN_PAIR.fullmatch, math.isfinite
+    pieces = text.split(",")
+    for piece in pieces:
+        pair = fullmatch(piece)
+        if pair is None:
+            return None
+        name, number_text = pair.groups()
+        number = float(number_text)
+        if not isfinite(number):
+            return None
+        end = start + len(piece)
+        pairs[name] = AtValue(np.float64(number), text, (start, end))
+        start = end + 1
+    return pairs if len(pairs) == len(pieces) else None
 
 
 def _parse_pair(text: str, offset: int, piece: str) -> tuple[str, AtValue]:

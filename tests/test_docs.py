@@ -89,7 +89,7 @@ def test_pictures_are_pngs():
 def test_seed_numbers_and_errata_on_the_page(expected):
     # The true values where the seeds are wrong (the contract's errata), as gradcli prints them.
     assert "∂h/∂x1 = -0.5898" in expected and "∂h/∂w1 = -0.3932" in expected
-    assert "= -0.20\n" in expected  # seed 004's -0.19, at two digits
+    assert "= -0.2\n" in expected  # seed 004's -0.19 is -0.1966: -0.2 at two digits
     assert "J = 33" in expected and "∂J/∂b = 6" in expected
     assert "∂z/∂x = 0.03133" in expected  # seed 001's chain rule, 0.0313
 

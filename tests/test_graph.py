@@ -42,7 +42,7 @@ def test_dot_carries_data_and_grad_on_every_value_node():
     assert len(records) == 10  # 5 inputs + 5 operations
     for _, label in records:
         assert "data\\ " in label and "grad\\ " in label
-    assert "data\\ 0.7071" in out and "grad\\ -1.500" in out  # o, and x1's gradient
+    assert "data\\ 0.7071" in out and "grad\\ -1.5" in out  # o, and x1's gradient
     assert out.count("shape=circle") == 5
     assert "rankdir=LR" in out
 

@@ -371,13 +371,12 @@ def test_the_readme_names_every_schema():
     "example", [e for e in runnable() if kind_of(list(e.argv)) == "eval"], ids=lambda e: e.name
 )
 def test_demo_json(example):
-    """`gradcli demo NAME --format json` prints the command (`$ gradcli ...`), a blank line, then
-    eval's JSON: the JSON after that header fits eval.json."""
+    """`gradcli demo NAME --format json` prints eval's JSON, one document on stdout that fits
+    eval.json; the command it runs (`$ gradcli ...`) goes to stderr."""
     run = run_cli("demo", example.name, "--format", "json")
     assert run.code == 0, run.err
-    header, document = run.out.split("\n\n", 1)
-    assert header.startswith("$ gradcli ")
-    assert_valid("eval", document, f"gradcli demo {example.name} --format json")
+    assert run.err.startswith("$ gradcli ")
+    assert_valid("eval", run.out, f"gradcli demo {example.name} --format json")
 
 
 # --- the homework loop: grade --json, and Gradescope's results.json --------------------------------

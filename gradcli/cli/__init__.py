@@ -2,7 +2,9 @@
 
 Bad input (GradcliError, or a usage error from Click) prints one message to stderr and exits
 with 2; anything else is a bug: exit 1, with the traceback only under --debug. Each command is
-a module of its own (cmd_*.py) registering itself on the one Typer app of common.py.
+a module of its own (cmd_*.py) registering itself on the one Typer app of common.py. Typer and
+the commands are imported when the arguments need them: the plain scripting call
+`eval SOURCE --at ... --json` is run by plain.quick_eval without them (start-up).
 """
 
 from __future__ import annotations
@@ -10,17 +12,32 @@ from __future__ import annotations
 import errno
 import os
 import sys
-
-import typer
+from typing import TYPE_CHECKING
 
 from ..errors import GradcliError
-from . import cmd_check, cmd_demo, cmd_descend, cmd_diff, cmd_eval, cmd_graph, cmd_hessian  # noqa: F401  (registers the commands)
-from .cmd_exercise import exercise_command  # noqa: F401  (registers the homework commands)
-from .cmd_grade import grade_command  # noqa: F401
-from .common import app, check_binding_spaces
 from .outfile import silence_stdout
+from .plain import check_binding_spaces, quick_eval
+
+if TYPE_CHECKING:
+    import typer
 
 __all__ = ["app", "main", "run"]
+
+
+def _typer_app():
+    """The Typer app with every command registered on it."""
+    from . import cmd_check, cmd_demo, cmd_descend, cmd_diff, cmd_eval, cmd_graph, cmd_hessian  # noqa: F401
+    from .cmd_exercise import exercise_command  # noqa: F401  (the homework commands)
+    from .cmd_grade import grade_command  # noqa: F401
+    from .common import app
+
+    return app
+
+
+def __getattr__(name: str) -> object:
+    if name == "app":  # `from gradcli.cli import app`, as before
+        return _typer_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _source_first(args: list[str], command) -> list[str]:
@@ -104,30 +121,42 @@ def _stdout_closed() -> int:
 
 
 def _dispatch(args: list[str]) -> int:
-    command = typer.main.get_command(app)
     debug = "--debug" in args
     try:
         check_binding_spaces(args)
+        code = quick_eval(args)
+        if code is not None:
+            return code
+        import typer
+
+        command = typer.main.get_command(_typer_app())
         code = command.main(_source_first(args, command), prog_name="gradcli", standalone_mode=False)
         # Without standalone mode, Click returns the code of a typer.Exit raised in a command.
         return code if isinstance(code, int) else 0
     except GradcliError as error:
         sys.stderr.write(error.render() + "\n")
         return 2
-    except (typer.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
-    except typer.TyperException as error:  # Click's usage errors (typer 0.28 vendors Click)
-        sys.stderr.write(usage_message(error, args) + "\n")
-        return 2
-    except BrokenPipeError:
-        raise
-    except OSError as error:
-        if error.errno in _FULL:
+    except Exception as error:
+        if _is_typer(error, "Abort"):
+            sys.stderr.write("interrupted\n")
+            return 130
+        if _is_typer(error, "TyperException"):  # Click's usage errors (typer 0.28 vendors Click)
+            sys.stderr.write(usage_message(error, args) + "\n")
+            return 2
+        if isinstance(error, BrokenPipeError):
+            raise
+        if isinstance(error, OSError) and error.errno in _FULL:
             raise
         return _bug(error, debug)
-    except Exception as error:
-        return _bug(error, debug)
+
+
+def _is_typer(error: Exception, name: str) -> bool:
+    """Whether `error` is typer.NAME, without importing Typer for an error Typer never saw."""
+    typer = sys.modules.get("typer")
+    return typer is not None and isinstance(error, getattr(typer, name))
 
 
 def _bug(error: Exception, debug: bool) -> int:

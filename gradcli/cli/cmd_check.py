@@ -67,11 +67,11 @@ def check_command(
     --perturb NAME[=h] shows seed 002's narration instead: nudge NAME by h and
     watch every node downstream move.
 
+    \b
     Examples:
-
         gradcli check "sin(x)*y^2" --at x=1,y=2
-
-        gradcli check "u = b*c; v = a + u; J = 3*v" --at a=5,b=3,c=2 --perturb u
+        gradcli check "u = b*c; v = a + u; J = 3*v" --at a=5,b=3,c=2 \\
+            --perturb u
     """
     from .. import api
 

@@ -97,12 +97,10 @@ def demo_command(
     """Run a worked example from the seed notebooks (docs/seeds.md); by default seed 004's
     sigmoid neuron, h = 1/(1+exp(-(w0*x0+w1*x1+w2))), with every chain-rule step.
 
+    \b
     Examples:
-
         gradcli demo
-
         gradcli demo --list
-
         gradcli demo sum-rule
     """
     from ..api import seed_examples
@@ -132,10 +130,13 @@ def demo_command(
             f"the {example.name} example ({example.command}) prints plain text only: drop --format"
         )
     argv = example.demo_argv(fmt)
-    sys.stdout.write(f"$ {example.demo_line(fmt)}\n\n")
-    sys.stdout.flush()
+    # For a person the command comes first, as a transcript; a machine format keeps stdout one
+    # document (`gradcli demo --format json | jq`), the command going to stderr.
+    said = sys.stderr if fmt in ("json", "jsonl", "csv") else sys.stdout
+    said.write(f"$ {example.demo_line(fmt)}\n\n")
+    said.flush()
     code = main([*argv, *(["--debug"] if debug else [])])
     if name is None:
-        sys.stdout.write("\nMore worked examples from the seed notebooks: gradcli demo --list\n")
+        said.write("\nMore worked examples from the seed notebooks: gradcli demo --list\n")
     if code:
         raise typer.Exit(code)

@@ -105,12 +105,12 @@ def descend_command(
     Exit code 3 when the loss becomes inf or nan (try a smaller --lr), 130 on
     Ctrl-C (the parameters reached are printed), 2 on bad input.
 
+    \b
     Examples:
-
-        gradcli descend "(x*w - y)^2" --data x=[1,2,3],y=[2,4,6] --params w=1 --predict x=4
-
-        gradcli descend "yhat = w*x + b; (yhat - y)^2" --data data.csv --params w=0,b=0 \\
-            --batch all --optimizer adam
+        gradcli descend "(x*w - y)^2" --data x=[1,2,3],y=[2,4,6] \\
+            --params w=1 --predict x=4
+        gradcli descend "yhat = w*x + b; (yhat - y)^2" --data data.csv \\
+            --params w=0,b=0 --batch all --optimizer adam
     """
     from ..api import descend
 

@@ -37,10 +37,11 @@ def diff_command(
     simplified; a subexpression used more than once is named once. The text parses back:
     with one variable the last line is the derivative, with several the last lines are
     d_x = ..., one per variable. Arrays: --at gives their values, whose shapes the formulas
-    are written for (a variable without one is a number). Examples:
+    are written for (a variable without one is a number).
 
+    \b
+    Examples:
         gradcli diff "tanh(x)"            # 1 - tanh(x)^2
-
         gradcli diff "sum(tanh(W @ x))" --wrt W --at W=[[1,2],[3,4]],x=[1,1]
     """
     from ..api import diff, parse_at

@@ -26,6 +26,7 @@ from .common import (
     wrt_list,
 )
 from .formats import Format, RenderOptions, choose, format_option, formats_of, render
+from .plain import collector_paused
 
 
 class Mode(str, Enum):
@@ -115,10 +116,12 @@ def eval_command(
 
     Shows the forward pass (every node, its definition and value), the backward pass (every edge:
     local derivative × upstream = contribution, and the sum rule where a node is used twice) and
-    the result. Examples:
+    the result.
 
+    \b
+    Examples:
         gradcli eval "(a+b)*(b+1)" --at a=2,b=1
-
+        gradcli eval "(a+b)*(b+1)" --at a=2,b=1 -o answer.pdf
         gradcli eval "1/(1+exp(-(w*x+b)))" --points data.csv --format csv
     """
     from ..api import evaluate
@@ -151,11 +154,12 @@ def eval_command(
             f"--format {chosen.value} goes with --points",
             hint=f'gradcli eval "x*y" --points points.csv --format {chosen.value}',
         )
-    derivation = evaluate(text, values, wrt=wrt_names, record_steps=not brief, mode=mode.value)
     if output is not None and chosen is Format.rich:
         chosen = Format.text
     options = RenderOptions(digits=digits, brief=brief, standalone=standalone, paths=paths)
-    emit(render("derivation", derivation, chosen, options), output, file)
+    with collector_paused():
+        derivation = evaluate(text, values, wrt=wrt_names, record_steps=not brief, mode=mode.value)
+        emit(render("derivation", derivation, chosen, options), output, file)
 
 
 def _check_points_options(points, source, fmt, json_flag, skip_bad, chunk, paths, standalone) -> None:

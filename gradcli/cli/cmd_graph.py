@@ -42,9 +42,12 @@ def graph_command(
 ) -> None:
     """Draw the computation graph: a box per value (name, data, grad), a circle per operation.
 
-    Without --at the graph is drawn without numbers. Example:
+    Without --at the graph is drawn without numbers.
 
-        gradcli graph "tanh(x1*w1 + x2*w2 + b)" --at x1=2,x2=0,w1=-3,w2=1,b=6.8814 -o neuron.png
+    \b
+    Example:
+        gradcli graph "tanh(x1*w1 + x2*w2 + b)" \\
+            --at x1=2,x2=0,w1=-3,w2=1,b=6.8814 -o neuron.png
     """
     from ..api import evaluate, outline, parse
 

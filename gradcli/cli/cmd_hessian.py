@@ -36,7 +36,9 @@ def hessian_command(
     at_file: AtFileOpt = None,
     wrt: Annotated[
         Optional[str],
-        typer.Option(help="Rows and columns for these variables only (comma-separated).", show_default=False),
+        typer.Option(
+            help="Rows and columns for these variables only (separated by commas).", show_default=False
+        ),
     ] = None,
     fmt: HessianFormatOpt = None,
     json_flag: JsonOpt = False,
@@ -58,10 +60,11 @@ def hessian_command(
     The rows and columns are the variables' elements (x, W[0,1]); the rows of x are the
     derivatives of ∂output/∂x, the program `gradcli diff` prints, computed by reverse mode
     again: reverse-over-reverse, no finite differences. At most 2,000 elements in all (--wrt
-    chooses). Examples:
+    chooses).
 
+    \b
+    Examples:
         gradcli hessian "(w*x - y)^2" --at w=1,x=2,y=3
-
         gradcli hessian "sum(tanh(W @ x))" --at W=[[1,2],[3,4]],x=[1,1] --wrt W
     """
     from ..api import hessian

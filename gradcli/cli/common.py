@@ -1,9 +1,9 @@
-"""What every command shares: the Typer app, the option types defined once, reading SOURCE,
-writing documents. Each command lives in a module of its own (cmd_*.py)."""
+"""What every command shares: the Typer app, the option types defined once, reading SOURCE and
+writing documents (from plain.py, which needs no Typer). Each command lives in a module of its
+own (cmd_*.py)."""
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from .. import __version__
-from ..errors import GradcliError
+from .plain import check_binding_spaces, emit, read_source  # noqa: F401  (the commands import them from here)
 
 if TYPE_CHECKING:
     from ..expr import Program
     from ..values import AtValue
 
 app = typer.Typer(
+    # Click's own help layout: paragraphs wrapped to the terminal, the option help in one wide
+    # column, and `\b` blocks (the examples) kept line by line, so they can be copied at 80 columns.
+    rich_markup_mode=None,
     name="gradcli",
     help="Gradients of math expressions by backpropagation, with the worked derivation.\n\n"
     'Example: gradcli eval "(a+b)*(b+1)" --at a=2,b=1',
@@ -32,7 +35,9 @@ app = typer.Typer(
 SourceArg = Annotated[
     Optional[str],
     typer.Argument(
-        help='The expression or program, e.g. "(a+b)*(b+1)" or "y = w*x; (y - t)^2". '
+        # No-break spaces keep the quoted program on one line when the help text wraps.
+        help='The expression or program, e.g. "(a+b)*(b+1)" or '
+        '"y\u00a0=\u00a0w*x;\u00a0(y\u00a0-\u00a0t)^2". '
         "'-' reads it from standard input. One starting with '-' works (\"-x^2\"); "
         "if it reads as an option, put -- before it.",
         show_default=False,
@@ -47,7 +52,7 @@ AtOpt = Annotated[
     typer.Option(
         "--at",
         "-a",
-        help="Values of the free variables: NAME=VALUE pairs, comma-separated, repeatable. "
+        help="Values of the free variables: NAME=VALUE pairs, separated by commas, repeatable. "
         "A value is a number, a constant expression (pi/4), an array ([1,2,3]) or a file "
         "(W=@w.npy; also .npz, p.npz:NAME, .json, .csv).",
         show_default=False,
@@ -67,7 +72,7 @@ AtFileOpt = Annotated[
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a Python traceback on internal errors.")]
 WrtOpt = Annotated[
     Optional[str],
-    typer.Option(help="Differentiate only by these variables (comma-separated).", show_default=False),
+    typer.Option(help="Differentiate only by these variables (separated by commas).", show_default=False),
 ]
 DigitsOpt = Annotated[
     int, typer.Option(min=1, max=17, help="Significant digits in the human formats (JSON is never rounded).")
@@ -102,100 +107,6 @@ def program_and_values(
 
     program = parse(text)
     return program, at_values(at, at_file, program)
-
-
-def read_source(source: str | None, file: Path | None) -> str:
-    if source is not None and file is not None:
-        raise GradcliError("give the program either as SOURCE or with --file, not both")
-    if file is not None:
-        try:
-            return file.read_text(encoding="utf-8-sig")  # -sig: Notepad's byte-order mark
-        except FileNotFoundError:
-            looks_like_maths = any(char in str(file) for char in "*^+()@")
-            hint = f'if -f{file} is the expression, put -- before it: -- "-f{file}"'
-            hint = hint if looks_like_maths else None
-            raise GradcliError(f"no such file: {file}", hint=hint) from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise GradcliError(f"cannot read {file}: {error}") from None
-    if source == "-":
-        if sys.stdin is None or sys.stdin.isatty():
-            raise GradcliError("SOURCE is '-' but nothing is piped to standard input")
-        return sys.stdin.read().removeprefix("\ufeff")
-    if source is None:
-        raise GradcliError(
-            "no expression given",
-            hint='gradcli eval "(a+b)*(b+1)" --at a=2,b=1   (or -f FILE, or - for standard input)',
-        )
-    return source
-
-
-def emit(document: str | bytes | None, output: Path | None, file: Path | None = None) -> None:
-    """The document to stdout, or to -o FILE through the atomic writer, which refuses to overwrite
-    the program file (`file`, from -f) it was read from."""
-    if document is None:
-        return
-    if output is None:
-        if isinstance(document, bytes):
-            sys.stdout.flush()
-            sys.stdout.buffer.write(document)
-        else:
-            sys.stdout.write(document)
-        return
-    from .outfile import write_output
-
-    write_output(document, output, inputs=[("--file", file)])
-
-
-# Options whose values are NAME=VALUE bindings: a space in them is the usual slip.
-_BINDING_OPTIONS = ("--at", "-a", "--data", "--params", "--predict")
-# "x=2 y=3": a space between a value and the next `name=` (not after a comma, as in "x=2, y=3")
-_SPACED_BINDING = re.compile(r"(?<=[^\s,])\s+(?=[A-Za-z_]\w*\s*=(?!=))")
-
-
-def check_binding_spaces(args: list[str]) -> None:
-    """`--at x = 2` (the shell splits it into x, =, 2) and `--at "x=2 y=3"` get a hint about the
-    syntax, before Click's "unexpected extra argument" or the parser's "write 2*y" do."""
-    for i, option in enumerate(args[:-1]):
-        if option == "--":
-            return
-        if option not in _BINDING_OPTIONS:
-            continue
-        value, following = args[i + 1], args[i + 2 : i + 4]
-        split = _split_binding(value, following)
-        if split is not None:
-            raise GradcliError(
-                f"{option} {' '.join([value, *following[: split[1]]])}: the shell splits at spaces, "
-                f"so {option} gets only {value!r}",
-                hint=f"write each binding without spaces: {option} {split[0]} "
-                f"(several: {option} x=2,y=3, commas inside [...] belong to the array)",
-            )
-        spaced = _SPACED_BINDING.search(value)
-        if spaced is not None:
-            from ..errors import Span
-
-            start, end = spaced.span()
-            raise GradcliError(
-                "bindings are separated by commas, not spaces",
-                span=Span(1, start + 1, start, end),
-                source=value,
-                label=option,
-                hint=f"{option} {_SPACED_BINDING.sub(',', value.strip())}",
-            )
-
-
-def _split_binding(value: str, following: list[str]) -> tuple[str, int] | None:
-    """For `x = 2`, `x =2` and `x= 2` as separate arguments: the binding meant and how many of the
-    following arguments belong to it; None when the value is not split."""
-    if "=" not in value and following and following[0].startswith("="):
-        rest = following[0][1:]
-        if rest:
-            return f"{value.strip()}={rest}", 1
-        if len(following) > 1:
-            return f"{value.strip()}={following[1]}", 2
-        return None
-    if value.endswith("=") and value.count("=") == 1 and following and not following[0].startswith("-"):
-        return f"{value.strip()}{following[0]}", 1
-    return None
 
 
 def _version(value: bool) -> None:

@@ -140,7 +140,8 @@ def gradients_batched(graph: Graph, wrt: tuple[str, ...], n: int) -> tuple[np.nd
     shape = np.shape(out)[1:]
     size = int(np.prod(shape, dtype=int))
     seeds = [None] if size == 1 else [_one_hot(n, size, e).reshape(np.shape(out)) for e in range(size)]
-    rows = [backprop(graph, needs, seed, record=False, points=True)[0] for seed in seeds]
+    wanted = {graph.variables[name] for name in wrt}
+    rows = [backprop(graph, needs, seed, record=False, points=True, keep=wanted)[0] for seed in seeds]
     gradient = {}
     for name in wrt:
         node = graph.nodes[graph.variables[name]]

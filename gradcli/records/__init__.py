@@ -34,6 +34,7 @@ from ..expr import (
 )
 from ..ops import OPS, Op, Options
 from ..templates import index_items, parse_template, partial_template
+from .tangents import TangentTrace
 
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
@@ -112,6 +113,7 @@ class DerivationRecord:
     mode: str = "reverse"  # or "forward": gradients by tangent sweeps, so no backward steps
     # Local derivatives of vector-Jacobian steps, where one can be shown (by step, its identity).
     shown: dict[StepRecord, ShownLocal] = field(default_factory=dict)
+    tangents: TangentTrace | None = None  # forward mode's trace of one seed (records/tangents.py)
 
     def ref(self, node_id: int) -> Expr:
         """How a formula refers to a node: a literal by its number, anything else by name."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from ..numbers import format_number
+from ..numbers import count_of, format_number
 from ..records.check import CheckResult, Row, index_label
 from .json_out import SCHEMA, plain
 
@@ -77,19 +77,28 @@ def summary(result: CheckResult) -> str:
         return "check passed: nothing to check"
     if counts["FAIL"]:
         failing = ", ".join(_label(result, row) for row in result.rows if row.verdict == "FAIL")
+        verb = "disagrees" if counts["FAIL"] == 1 else "disagree"
         return (
-            f"check FAILED: {counts['FAIL']} of {total} gradient elements disagree with finite "
-            f"differences: {failing}"
+            f"check FAILED: {counts['FAIL']} of {_elements(total)} {verb} with finite differences: {failing}"
         )
     if counts["kink"]:
         convention = "at a kink, where reverse mode gives its convention's value"
         if counts["ok"] == 0:
-            return f"check passed: no failure; all {total} gradient elements are {convention}"
+            return f"check passed: no failure; {_all(total)} {'is' if total == 1 else 'are'} {convention}"
         return (
             f"check passed: {counts['ok']} of {total} agree with finite differences; "
-            f"{counts['kink']} {convention}"
+            f"{counts['kink']} {'is' if counts['kink'] == 1 else 'are'} {convention}"
         )
-    return f"check passed: all {total} gradient elements agree with finite differences"
+    return f"check passed: {_all(total)} {'agrees' if total == 1 else 'agree'} with finite differences"
+
+
+def _elements(n: int) -> str:
+    return count_of(n, "gradient element")
+
+
+def _all(n: int) -> str:
+    """`the 1 gradient element`, `all 3 gradient elements`."""
+    return f"the {_elements(n)}" if n == 1 else f"all {_elements(n)}"
 
 
 def check_text(result: CheckResult, digits: int = 6) -> str:

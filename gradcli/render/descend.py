@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ..numbers import format_number, format_value, plain
+from ..numbers import count_of, format_number, format_value, plain
 from ..records.descend import DescendResult
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -88,7 +88,7 @@ def rich_table(result: DescendResult, digits: int):
 def _title(result: DescendResult) -> str:
     batch = "all" if result.settings.batch is None else str(result.settings.batch)
     return (
-        f"descend {result.source.strip()}: {result.samples} samples, batch {batch}, "
+        f"descend {result.source.strip()}: {count_of(result.samples, 'sample')}, batch {batch}, "
         f"{result.settings.optimizer}, lr {format_number(result.settings.lr, 6)}"
     )
 

@@ -35,6 +35,7 @@ from .layout import (
     signed_sum,
 )
 from .symbols import tex_name, tex_names
+from .tangents import latex_tangent_section
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2cm]{geometry}
@@ -78,9 +79,11 @@ class _Doc:
     def num(self, value) -> str:
         return number(value, self.digits)
 
-    def lines(self, value) -> str:
-        """A value in an `align*` row: a matrix too wide for the page goes on over several rows."""
-        return " \\\\\n&\\quad ".join(parts(value, self.digits))
+    def lines(self, value, exact: bool = False) -> str:
+        """A value in an `align*` row: a matrix too wide for the page goes on over several rows
+        (`exact`: every number as given, an input's, not rounded to the document's digits)."""
+        shown = None if exact else self.digits
+        return " \\\\\n&\\quad ".join(parts(value, shown))
 
     def formula(self, expr: Expr) -> str:
         """`to_latex` with this document's names: each name goes through a placeholder that
@@ -126,13 +129,16 @@ def render(
     parts: list[str] = []
     if not brief:
         parts += _forward(doc)
-        parts += [r"\paragraph{Backward pass} Start: $" + doc.d_inline(out, out) + " = 1$.", ""]
-        if not derivation.steps:
-            parts += [_text(no_steps_reason(derivation)), ""]
-        elif _table_fits(doc):
-            parts += _table(doc)
+        if derivation.tangents is not None:  # forward mode: the tangent trace, not a backward pass
+            parts += latex_tangent_section(derivation, digits)
         else:
-            parts += _stacked(doc)
+            parts += [r"\paragraph{Backward pass} Start: $" + doc.d_inline(out, out) + " = 1$.", ""]
+            if not derivation.steps:
+                parts += [_text(no_steps_reason(derivation)), ""]
+            elif _table_fits(doc):
+                parts += _table(doc)
+            else:
+                parts += _stacked(doc)
         if paths:
             parts += _paths(doc)
 
@@ -164,7 +170,7 @@ def _forward(doc: _Doc) -> list[str]:
         notes += r" && \text{output}" if row.is_output else ""
         notes += r" && \text{kink}" if node.kink else ""
         if row.definition is None:
-            rows.append(rf"{name} &= {doc.lines(node.value)}{notes}")
+            rows.append(rf"{name} &= {doc.lines(node.value, exact=row.digits(doc.digits) is None)}{notes}")
             continue
         definition = doc.formula(row.definition)
         wide = text_em(to_text(row.definition)) + width(node.value, doc.digits) > PAGE_EM - 12

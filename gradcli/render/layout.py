@@ -21,6 +21,10 @@ class ForwardRow:
     definition: Expr | None  # None for an input or a named constant
     is_output: bool
 
+    def digits(self, digits: int) -> int | None:
+        """The digits to show the row's value with: an input's value exactly as given (None)."""
+        return None if self.node.op == "var" else digits
+
 
 @dataclass(frozen=True)
 class StepRow:

@@ -16,6 +16,7 @@ from .layout import (
     path_lines,
     signed_sum,
 )
+from .tangents import input_text, latex_dotted, latex_lines, latex_seed_sentence, terms_text, trace_notes
 
 
 def _math(text: str) -> str:
@@ -50,46 +51,14 @@ def render(derivation: DerivationRecord, digits: int = 4, brief: bool = False, p
             note = "output" if row.is_output else ""
             if node.kink:
                 note = (note + ", " if note else "") + "kink"
-            rows.append([f"**{name}**" if row.is_output else name, definition, value(node.value), note])
+            shown = format_value(node.value, row.digits(digits))
+            rows.append([f"**{name}**" if row.is_output else name, definition, shown, note])
         lines += ["### Forward pass", "", *_table(["node", "definition", "value", ""], rows), ""]
 
-        lines += ["### Backward pass", "", f"Start: {_math(_d(out, out) + ' = 1')}.", ""]
-        rows = []
-        for row in backward_rows(derivation):
-            if isinstance(row, StepRow):
-                edge = _math(rf"{latex_name(row.of.name)} \to {latex_name(row.wrt.name)}")
-                edge += f" ({row.operand})" if row.operand else ""
-                grad_times = latex_name(derivation.upstream_name) + r" \cdot "
-                local = _math(local_label(row, _d, to_latex(row.formula), grad_times))
-                rows.append(
-                    [
-                        str(row.number),
-                        edge,
-                        local + (" (kink)" if row.of.kink else ""),
-                        value(row.local),
-                        value(row.step.upstream),
-                        value(row.step.contribution),
-                    ]
-                )
-            else:
-                terms = signed_sum([value(s.contribution) for s in row.steps])
-                feeds = feeds_phrase(row, lambda n: _math(latex_name(n)))
-                name = _math(latex_name(row.node.name))
-                rows.append(
-                    [
-                        "",
-                        f"**sum at {name}**",
-                        f"{name} feeds {feeds}: {_math(f'{_d(out, row.node.name)} = {terms}')}",
-                        "",
-                        "",
-                        f"**{value(row.node.grad)}**",
-                    ]
-                )
-        if rows:
-            header = ["step", "edge", "local derivative", "local", "× upstream", "= contribution"]
-            lines += [*_table(header, rows), ""]
+        if derivation.tangents is not None:
+            lines += _tangents(derivation, digits)
         else:
-            lines += [no_steps_reason(derivation), ""]
+            lines += _backward(derivation, digits)
         if paths:
             lines += _paths(derivation, digits)
 
@@ -101,6 +70,74 @@ def render(derivation: DerivationRecord, digits: int = 4, brief: bool = False, p
         lines.append(f"- kink at {_math(latex_name(node.name))}: {node.kink}")
     lines += [f"- warning: {w}" for w in derivation.warnings]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _tangents(derivation: DerivationRecord, digits: int) -> list[str]:
+    """Forward mode's tangent trace in place of the backward pass (render/tangents.py)."""
+    rows = []
+    for line, formula in latex_lines(derivation):
+        tangent = _math(latex_dotted(line.node.name))
+        if formula is None:
+            cell, numbers = input_text(line), ""
+        else:
+            cell, numbers = _math(formula), terms_text(line, digits)
+        number = format_value(line.tangent, digits)
+        rows.append(
+            [
+                _math(latex_name(line.node.name)),
+                tangent,
+                cell,
+                numbers,
+                f"**{number}**" if line.is_output else number,
+            ]
+        )
+    header = ["node", "tangent", "= Σ local · input's tangent", "local × tangent", "value"]
+    sentence = latex_seed_sentence(derivation)
+    notes = [part for note in trace_notes(derivation) for part in (note, "")]
+    return ["### Tangent trace", "", sentence, "", *_table(header, rows), "", *notes]
+
+
+def _backward(derivation: DerivationRecord, digits: int) -> list[str]:
+    out = derivation.output_node.name
+    value = lambda v: format_value(v, digits)  # noqa: E731
+    lines = ["### Backward pass", "", f"Start: {_math(_d(out, out) + ' = 1')}.", ""]
+    rows = []
+    for row in backward_rows(derivation):
+        if isinstance(row, StepRow):
+            edge = _math(rf"{latex_name(row.of.name)} \to {latex_name(row.wrt.name)}")
+            edge += f" ({row.operand})" if row.operand else ""
+            grad_times = latex_name(derivation.upstream_name) + r" \cdot "
+            local = _math(local_label(row, _d, to_latex(row.formula), grad_times))
+            rows.append(
+                [
+                    str(row.number),
+                    edge,
+                    local + (" (kink)" if row.of.kink else ""),
+                    value(row.local),
+                    value(row.step.upstream),
+                    value(row.step.contribution),
+                ]
+            )
+        else:
+            terms = signed_sum([value(s.contribution) for s in row.steps])
+            feeds = feeds_phrase(row, lambda n: _math(latex_name(n)))
+            name = _math(latex_name(row.node.name))
+            rows.append(
+                [
+                    "",
+                    f"**sum at {name}**",
+                    f"{name} feeds {feeds}: {_math(f'{_d(out, row.node.name)} = {terms}')}",
+                    "",
+                    "",
+                    f"**{value(row.node.grad)}**",
+                ]
+            )
+    if rows:
+        header = ["step", "edge", "local derivative", "local", "× upstream", "= contribution"]
+        lines += [*_table(header, rows), ""]
+    else:
+        lines += [no_steps_reason(derivation), ""]
+    return lines
 
 
 def _paths(derivation: DerivationRecord, digits: int) -> list[str]:

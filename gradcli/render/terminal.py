@@ -30,8 +30,18 @@ from .layout import (
     path_lines,
     signed_sum,
 )
+from .tangents import (
+    count_lines,
+    dotted_name,
+    input_text,
+    tangent_lines,
+    terms_text,
+    trace_notes,
+    trace_title,
+)
 
 MAX_ROWS = 300
+MAX_STACKED = 60  # steps in the stacked layout (five lines each): about as tall as MAX_ROWS rows
 
 
 def _table(title: str, columns: list[str], right: set[int] = frozenset()) -> Table:
@@ -58,7 +68,7 @@ def forward_table(derivation: DerivationRecord, digits: int) -> Table:
         table.add_row(
             Text(node.name, style or "cyan"),
             Text(definition, "dim" if row.definition is None else ""),
-            Text(format_value(node.value, digits), style),
+            Text(format_value(node.value, row.digits(digits)), style),
             Text(", ".join(notes), style),
         )
     _cut(table, len(rows) - MAX_ROWS)
@@ -106,11 +116,14 @@ def backward_table(derivation: DerivationRecord, digits: int) -> RenderableType:
     title = f"Backward pass (start: ∂{out}/∂{out} = 1)"
     rows = backward_rows(derivation)
     cells = [_backward_cells(derivation, row, digits) for row in rows[:MAX_ROWS]]
-    table = _table(title, BACKWARD_HEADERS, right={0})
-    for row_cells in cells:
+    table, steps = _table(title, BACKWARD_HEADERS, right={0}), _table(title, BACKWARD_HEADERS, right={0})
+    for row, row_cells in zip(rows, cells, strict=False):
         table.add_row(*row_cells)
+        if isinstance(row, StepRow):  # a sum row's long line wraps in any layout
+            steps.add_row(*row_cells)
     _cut(table, len(rows) - MAX_ROWS)
-    return Fitting(table, lambda: _stacked_backward(title, cells, len(rows) - MAX_ROWS))
+    shown = cells[:MAX_STACKED]
+    return Fitting(table, lambda: _stacked_backward(title, shown, len(rows) - len(shown)), measured=steps)
 
 
 def _stacked_backward(title: str, cells: list[list[Text]], left_out: int) -> RenderableType:
@@ -143,13 +156,36 @@ class Fitting:
     in a stacked layout, where text wraps only between words (never inside a number or a word:
     a column narrower than its header would split `contribution`)."""
 
-    def __init__(self, table: Table, stacked: Callable[[], RenderableType]) -> None:
+    def __init__(
+        self, table: Table, stacked: Callable[[], RenderableType], measured: Table | None = None
+    ) -> None:
         self.table = table
         self.stacked = stacked
+        self.measured = measured or table  # the rows that must fit (not those that may wrap)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        natural = Measurement.get(console, options.update(width=10**6), self.table).maximum
+        natural = Measurement.get(console, options.update(width=10**6), self.measured).maximum
         yield self.table if natural <= options.max_width else self.stacked()
+
+
+def tangent_table(derivation: DerivationRecord, digits: int) -> Table:
+    """Forward mode's tangent trace (render/tangents.py), in place of the backward pass."""
+    table = _table("Tangent trace", ["node", "tangent", "local × tangent", "value"])
+    for line in tangent_lines(derivation, limit=MAX_ROWS):
+        name = line.node.name
+        style = "bold green" if line.is_output else ""
+        if line.formula is None:
+            formula, numbers = input_text(line), ""
+        else:
+            formula, numbers = to_text(line.formula), terms_text(line, digits)
+        table.add_row(
+            Text(name, style or "cyan"),
+            Text(f"{dotted_name(name)} = {formula}", "dim" if line.formula is None else ""),
+            Text(numbers),
+            Text(format_value(line.tangent, digits), style or "bold"),
+        )
+    _cut(table, count_lines(derivation) - MAX_ROWS)
+    return table
 
 
 def paths_table(derivation: DerivationRecord, digits: int) -> Table:
@@ -186,7 +222,12 @@ def print_derivation(
     parts = []
     if not brief:
         parts.append(forward_table(derivation, digits))
-        if derivation.steps:
+        if derivation.tangents is not None:
+            parts.append(tangent_table(derivation, digits))
+            seed = trace_title(derivation)
+            notes = [f"{seed[:1].upper()}{seed[1:]}.", *trace_notes(derivation)]
+            parts.append(Text("\n".join(notes) + "\n"))
+        elif derivation.steps:
             parts.append(backward_table(derivation, digits))
         else:
             parts.append(Text(no_steps_reason(derivation) + "\n"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from ..numbers import format_value
 from ..records import DerivationRecord
 from .formula import to_text
@@ -17,16 +19,25 @@ from .layout import (
     path_lines,
     signed_sum,
 )
+from .tangents import dotted_name, input_text, tangent_lines, terms_text, trace_notes, trace_title
+
+
+def _width(text: str) -> int:
+    """Columns a cell takes: a combining mark (the dot of `v̇1`) takes none."""
+    if text.isascii():
+        return len(text)
+    return sum(1 for char in text if not unicodedata.combining(char))
 
 
 def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
     """Columns padded to their widest cell. A row with fewer cells than the header spans: its
     last cell runs on without widening the columns (a 400-term sum stays on its own line)."""
     full = [row for row in [header, *rows] if len(row) == len(header)]
-    widths = [max(len(row[i]) for row in full) for i in range(len(header))]
+    widths = [max(_width(row[i]) for row in full) for i in range(len(header))]
     lines = []
     for row in [header, *rows]:
-        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)] + [row[-1]]
+        pads = zip(row[:-1], widths, strict=False)
+        cells = [cell + " " * (width - _width(cell)) for cell, width in pads] + [row[-1]]
         lines.append((indent + "  ".join(cells)).rstrip())
     return lines
 
@@ -39,12 +50,14 @@ def forward_section(derivation: DerivationRecord, digits: int) -> list[str]:
         notes = ["output"] if row.is_output else []
         if node.kink:
             notes.append("kink*")
-        rows.append([node.name, definition, format_value(node.value, digits), ", ".join(notes)])
+        rows.append([node.name, definition, format_value(node.value, row.digits(digits)), ", ".join(notes)])
     return ["Forward pass", *_table(["node", "definition", "value", ""], rows)]
 
 
 def backward_section(derivation: DerivationRecord, digits: int) -> list[str]:
     out = derivation.output_node.name
+    if derivation.tangents is not None:
+        return tangent_section(derivation, digits)
     if not derivation.steps:
         return ["Backward pass", f"  {no_steps_reason(derivation)}"]
     rows: list[list[str]] = []
@@ -79,6 +92,25 @@ def backward_section(derivation: DerivationRecord, digits: int) -> list[str]:
             )
     header = ["step", "edge", "local derivative", "local", "× upstream", "= contribution"]
     return [f"Backward pass   (start: ∂{out}/∂{out} = 1)", *_table(header, rows)]
+
+
+def tangent_section(derivation: DerivationRecord, digits: int) -> list[str]:
+    """Forward mode's table in place of the backward pass: each node's tangent, its formula
+    Σ local · input's tangent, the numbers of that sum (local × tangent), and its value."""
+    rows = []
+    for line in tangent_lines(derivation):
+        name = line.node.name
+        if line.formula is None:
+            formula, numbers = input_text(line), ""
+        else:
+            formula, numbers = to_text(line.formula), terms_text(line, digits)
+        value = format_value(line.tangent, digits)
+        rows.append(
+            [name, f"{dotted_name(name)} = {formula}", numbers, value, "output" if line.is_output else ""]
+        )
+    header = ["node", "tangent", "local × tangent", "value", ""]
+    notes = [f"  {note}" for note in trace_notes(derivation)]
+    return [f"Tangent trace   ({trace_title(derivation)})", *_table(header, rows), *notes]
 
 
 def result_section(derivation: DerivationRecord, digits: int) -> list[str]:
