@@ -232,6 +232,9 @@ def test_an_unreadable_sheet_exits_2_with_the_line_and_a_caret(tmp_path):
     run = run_cli("grade", str(missing))
     assert run.code == 2 and "no `program:` line" in run.err
     assert run_cli("grade", str(tmp_path / "absent.md")).code == 2
+    (tmp_path / "sheet.pdf").write_bytes(b"%PDF-1.5\n\xd0\xd4\xc5\xd8")
+    run = run_cli("grade", str(tmp_path / "sheet.pdf"))
+    assert run.code == 2 and "not a text file" in run.err
 
 
 def test_grade_against_another_program(tmp_path):

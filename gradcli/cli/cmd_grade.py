@@ -80,5 +80,10 @@ def _read(sheet: Path) -> tuple[str, str]:
         return sheet.read_text(encoding="utf-8-sig"), sheet.name
     except FileNotFoundError:
         raise GradcliError(f"no such file: {sheet}", hint="gradcli exercise -o sheet.md writes one") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise GradcliError(f"cannot read {sheet}: {error}") from None
+    except UnicodeDecodeError:
+        raise GradcliError(
+            f"cannot read {sheet}: it is not a text file",
+            hint="grade reads the Markdown (.md) or CSV (.csv) sheet that `gradcli exercise` writes",
+        ) from None
+    except OSError as error:
+        raise GradcliError(f"cannot read {sheet}: {error.strerror}") from None

@@ -74,7 +74,7 @@ class _Reader:
             self.tokens.append((kind, match.group(kind), start))
             at = match.end()
 
-    def peek(self):
+    def peek(self) -> tuple[str, str, int] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
 
     def column(self) -> int:
@@ -88,7 +88,7 @@ class _Reader:
             return True
         return False
 
-    def answer(self):
+    def answer(self) -> tuple[object, object]:
         if self.take("["):
             items = [self.answer()]
             while self.take(","):

@@ -8,6 +8,8 @@ the caller, so only a mistake that changes the number can be named.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 Candidates = list[tuple[str, np.ndarray]]
@@ -71,7 +73,9 @@ def gradient(parts: list[np.ndarray], right: np.ndarray) -> Candidates:
     return found
 
 
-def forward(op: str, args: list[np.ndarray], forward_rule, options: dict, right: np.ndarray) -> Candidates:
+def forward(
+    op: str, args: list[np.ndarray], forward_rule: Callable[..., np.ndarray], options: dict, right: np.ndarray
+) -> Candidates:
     """A node's value, done wrong: the operands of - or / swapped, the sign lost."""
     found: Candidates = []
     if op in ("sub", "div") and len(args) == 2:

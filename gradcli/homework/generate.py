@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import GradcliError
 from ..evaluation import evaluate
 from ..numbers import format_value
-from ..records import DerivationRecord
+from ..records import DerivationRecord, NodeRecord
 from ..records.grade import Exercise
 
 LEVELS = (1, 2, 3, 4)
@@ -153,7 +153,7 @@ def _key(source: str, at: dict[str, np.ndarray]) -> DerivationRecord | None:
     return key
 
 
-def _pleasant(key: DerivationRecord, node) -> bool:
+def _pleasant(key: DerivationRecord, node: NodeRecord) -> bool:
     """No argument near the edge of its op's domain, nothing needing exp of a big number."""
     args = [key.nodes[i].value for i in node.inputs]
     if node.op == "log":

@@ -10,6 +10,7 @@ each right to their rounding, but more than 1% off the right value, is "rounding
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +28,8 @@ from .sheet import FilledSheet
 
 ROUNDING = 0.01  # a value this close (relative) to the right one passes, however it was rounded
 DRIFT = 0.05  # a wrong value this close to the student's own computation: rounded too early
+# The mistakes that could explain a cell, computed only for a cell that is wrong.
+Later = Callable[[], diagnose.Candidates]
 CREDIT = {"correct": 1.0, "follows": 1.0, "rounding": 0.5, "wrong": 0.0, "blank": 0.0}
 
 
@@ -50,7 +53,9 @@ class _Marker:
     grad: dict[int, tuple[np.ndarray, str]] = field(default_factory=dict)
     step: dict[tuple[int, str], tuple[np.ndarray, str]] = field(default_factory=dict)
 
-    def mark(self, row: Row, column: str, right, own, came_from: str, candidates) -> tuple[np.ndarray, str]:
+    def mark(
+        self, row: Row, column: str, right: object, own: object, came_from: str, candidates: Later
+    ) -> tuple[np.ndarray, str]:
         """Mark one cell; return the value the student carries on with, and its wrong source."""
         right = np.asarray(right, dtype=float)
         with np.errstate(all="ignore"):
@@ -90,7 +95,7 @@ class _Marker:
         return given, label
 
     @staticmethod
-    def _diagnose(given, tolerance, own, candidates) -> str:
+    def _diagnose(given: np.ndarray, tolerance: np.ndarray, own: np.ndarray, candidates: Later) -> str:
         with np.errstate(all="ignore"):
             for mistake, value in candidates():
                 value = np.asarray(value, dtype=float)
@@ -154,7 +159,7 @@ def _forward(marker: _Marker, row: Row) -> None:
     with np.errstate(all="ignore"):
         own = op.forward(*args, **options)
 
-    def candidates():
+    def candidates() -> diagnose.Candidates:
         return diagnose.forward(node.op, args, op.forward, options, own)
 
     marker.value[node.id] = marker.mark(row, "value", node.value, own, came_from, candidates)
@@ -179,7 +184,7 @@ def _step(marker: _Marker, row: Row) -> None:
             else:
                 own = rule.vjp(*args, out, np.ones_like(out), **options)
 
-        def local_candidates():
+        def local_candidates() -> diagnose.Candidates:
             return diagnose.local(node.op, step.index, args, out, own)
 
         local, local_from = marker.mark(row, "local", right, own, arg_from, local_candidates)
@@ -199,7 +204,7 @@ def _step(marker: _Marker, row: Row) -> None:
             own_c = unbroadcast(np.asarray(rule.vjp(*args, out, upstream, **options)), shape)
     came_from = _taint(local_from, upstream_from, "" if local is not None else arg_from)
 
-    def contribution_candidates():
+    def contribution_candidates() -> diagnose.Candidates:
         return diagnose.contribution(local, upstream, out, own_c)
 
     marker.step[(row.step, "contribution")] = marker.mark(

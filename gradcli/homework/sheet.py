@@ -125,7 +125,16 @@ def _label(text: str) -> str:
     return re.sub(r"^step\s+", "", text, flags=re.IGNORECASE)
 
 
-def _row(sheet, section, header, cells, number, start, line, digits) -> None:
+def _row(
+    sheet: FilledSheet,
+    section: str,
+    header: dict[str, int],
+    cells: list[tuple[str, int]],
+    number: int,
+    start: int,
+    line: str,
+    digits: int,
+) -> None:
     if not cells:
         return
     label = _label(cells[0][0])
@@ -134,7 +143,17 @@ def _row(sheet, section, header, cells, number, start, line, digits) -> None:
         _cell(sheet, (section, label, column), text, number, at, start, line, digits)
 
 
-def _cell(sheet, key, text, number, at, start, line, digits) -> None:
+def _cell(
+    sheet: FilledSheet,
+    key: tuple[str, str, str],
+    text: str,
+    number: int,
+    at: int,
+    start: int,
+    line: str,
+    digits: int,
+) -> None:
+    """Read one cell (`at`: its 0-based column on line `number`, which starts at offset `start`)."""
     if text.strip() in ("—", "-", "–"):
         return  # not asked
     cleaned = text.strip().strip("*").strip()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..numbers import format_value, plain
 from ..records import DerivationRecord
@@ -42,7 +42,7 @@ def _definition(key: DerivationRecord, row: Row, latex: bool = False) -> str:
     return formula_latex(formula) if latex else to_text(formula)
 
 
-def _edge(key: DerivationRecord, row: Row, arrow: str = " → ", spell=str) -> str:
+def _edge(key: DerivationRecord, row: Row, arrow: str = " → ", spell: Callable[[str], str] = str) -> str:
     if row.step is None:
         node = key.nodes[row.node]
         feeds = [key.nodes[key.steps[i].of].name for i in key.steps_into[node.id]]
