@@ -66,9 +66,7 @@ class _Marker:
         if cell is None or cell.answer is None:
             line = cell.line if cell is not None else 0
             note = f"expected {_short(right)}"
-            self.marks.append(
-                CellMark(**base, line=line, given="", status="blank", mistake="blank", note=note)
-            )
+            self.marks.append(CellMark(**base, line=line, given="", status="blank", note=note))
             return own, came_from
         given, tolerance = cell.answer.value, cell.answer.tolerance
         here = dict(base, line=cell.line, given=cell.text)

@@ -51,7 +51,6 @@ MISTAKES: dict[str, tuple[str, str]] = {
         "the value drifted from rounded intermediate results: keep 3–4 significant digits until the end",
     ),
     "arithmetic": ("wrong value", "the rule does not give this number from the values above it"),
-    "blank": ("not filled in", "every empty cell of the sheet is asked for"),
 }
 
 STATUSES = ("correct", "follows", "rounding", "wrong", "blank")

@@ -9,6 +9,7 @@ full credit), or the mistake's name and one sentence of why, with the value expe
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from ..numbers import format_number, format_value, plain
 from ..records.grade import MISTAKES, CellMark, GradeRecord
@@ -48,30 +49,66 @@ def _mistake_lines(record: GradeRecord) -> list[str]:
     return [f"{MISTAKES[key][0]} ×{n}" for key, n in record.mistakes.items()]
 
 
-def _flagged(record: GradeRecord, everything: bool) -> list[CellMark]:
-    return [m for m in record.marks if everything or m.status != "correct"]
+@dataclass(frozen=True)
+class Line:
+    """One line of a human report: a cell with something to say, or a group of cells."""
+
+    line: str  # "line 31", or "" for a group
+    cell: str
+    given: str
+    text: str
+    status: str
 
 
-def to_text(record: GradeRecord, everything: bool = False) -> str:
+def report_lines(record: GradeRecord) -> list[Line]:
+    """The wrong cells one by one; the cells carried forward grouped by the cell they follow
+    from (full credit), and the empty ones in one line, after them."""
+    lines, groups, blank = [], {}, []
+    for mark in record.marks:
+        where = f"{mark.where} (line {mark.line})" if mark.line else mark.where
+        if mark.status in ("wrong", "rounding"):
+            lines.append(
+                Line(
+                    f"line {mark.line}" if mark.line else "",
+                    mark.where,
+                    mark.given,
+                    verdict(mark),
+                    mark.status,
+                )
+            )
+        elif mark.status == "follows":
+            groups.setdefault(mark.follows, []).append(where)
+        elif mark.status == "blank":
+            blank.append(where)
+    for source, cells in groups.items():
+        text = f"right from your {source}, so full credit: " + ", ".join(cells)
+        lines.append(Line("", "carried forward", "", text, "follows"))
+    if blank:
+        lines.append(Line("", "not filled in", "", ", ".join(blank), "blank"))
+    return lines
+
+
+def to_text(record: GradeRecord) -> str:
     lines = [
         f"Graded {record.sheet}: {summary(record)}",
         f"program: {record.source}   at: {record.at_text}",
         "",
     ]
-    flagged = _flagged(record, everything)
-    if not flagged:
+    report = report_lines(record)
+    if not report:
         lines.append("Every cell is right.")
-    for mark in flagged:
-        where = f"line {mark.line}" if mark.line else "(missing)"
-        given = mark.given or "(empty)"
-        lines.append(f"  {where:>9}  {mark.where}: {given} — {verdict(mark)}")
+    for item in report:
+        if item.line:
+            lines.append(f"  {item.line}  {item.cell}: {item.given} — {item.text}")
+        else:
+            lines.append(f"  {item.cell}: {item.text}")
     mistakes = _mistake_lines(record)
     if mistakes:
         lines += ["", "Mistakes: " + "; ".join(mistakes)]
     return "\n".join(lines) + "\n"
 
 
-def print_rich(record: GradeRecord, everything: bool = False) -> None:
+def print_rich(record: GradeRecord) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -79,17 +116,16 @@ def print_rich(record: GradeRecord, everything: bool = False) -> None:
     console = Console(highlight=False)
     console.print(f"[bold]Graded {record.sheet}[/bold]: {summary(record)}")
     console.print(Text(f"program: {record.source}   at: {record.at_text}"))
-    flagged = _flagged(record, everything)
-    if not flagged:
+    report = report_lines(record)
+    if not report:
         console.print("[green]Every cell is right.[/green]")
         return
     table = Table(show_edge=False, pad_edge=False)
     for column in ("line", "cell", "given", "verdict"):
         table.add_column(column, overflow="fold")
-    colour = {"correct": "green", "follows": "yellow", "rounding": "yellow", "wrong": "red", "blank": "red"}
-    for mark in flagged:
-        text = Text(verdict(mark), style=colour[mark.status])
-        table.add_row(str(mark.line or ""), mark.where, mark.given or "(empty)", text)
+    colour = {"follows": "yellow", "rounding": "yellow", "wrong": "red", "blank": "red"}
+    for item in report:
+        table.add_row(item.line, item.cell, item.given, Text(item.text, style=colour[item.status]))
     console.print(table)
     mistakes = _mistake_lines(record)
     if mistakes:
@@ -100,17 +136,15 @@ def _md(text: str) -> str:
     return text.replace("|", r"\|")
 
 
-def to_markdown(record: GradeRecord, everything: bool = False) -> str:
+def to_markdown(record: GradeRecord) -> str:
     lines = [f"## Graded {_md(record.sheet)}", "", f"**{summary(record)}**", ""]
     lines += [f"program: `{record.source}`", "", f"at: `{record.at_text}`", ""]
-    flagged = _flagged(record, everything)
-    if not flagged:
+    report = report_lines(record)
+    if not report:
         return "\n".join([*lines, "Every cell is right."]) + "\n"
     lines += ["| line | cell | given | verdict |", "|---|---|---|---|"]
-    for mark in flagged:
-        lines.append(
-            f"| {mark.line or ''} | {mark.where} | {_md(mark.given or '(empty)')} | {_md(verdict(mark))} |"
-        )
+    for item in report:
+        lines.append(f"| {item.line} | {item.cell} | {_md(item.given)} | {_md(item.text)} |")
     mistakes = _mistake_lines(record)
     if mistakes:
         lines += ["", "Mistakes: " + "; ".join(mistakes)]
