@@ -298,3 +298,13 @@ def test_the_readme_shows_the_grading_of_its_sheet():
     assert all(line in corpus.splitlines() for line in filled.strip().splitlines() if line)
     assert report == to_text(api.grade(corpus, name="sheet.md"))
     assert "gradcli exercise --level 1 --seed 7" in section and MANIFEST[0]["seed"] == 7
+
+
+@pytest.mark.parametrize("command", ["exercise", "grade"])
+def test_help_of_the_homework_commands_reads_well(command):
+    """tests/test_help.py's checks (80 columns, examples on lines of their own) for the two
+    commands it does not list."""
+    import test_help
+
+    test_help.test_help_reads_well_at_80_columns(command)
+    test_help.test_examples_are_whole_commands_on_lines_of_their_own(command)

@@ -59,10 +59,11 @@ def exercise_command(
     The forward table gives the inputs and asks every value; the backward table asks each
     step's local derivative, upstream gradient and contribution, and the sum where a node feeds
     several; then the gradient. Fill in the Markdown or CSV sheet and mark it with `gradcli
-    grade`. Examples:
+    grade`.
 
+    \b
+    Examples:
         gradcli exercise --level 2 --seed 7 -o sheet.md --answers key.md
-
         gradcli exercise --level 3 --seed 1 --format latex
     """
     from .. import api

@@ -20,7 +20,10 @@ GradeFormatOpt = format_option(
 
 @app.command("grade")
 def grade_command(
-    sheet: Annotated[Path, typer.Argument(help="The filled worksheet (.md or .csv; - for standard input).")],
+    sheet: Annotated[
+        Path,
+        typer.Argument(help="The filled worksheet (.md or .csv; - for standard input).", metavar="sheet"),
+    ],
     against: Annotated[
         Optional[str],
         typer.Option(help="Grade against this program instead of the sheet's own.", show_default=False),
@@ -46,10 +49,11 @@ def grade_command(
     it) gets full credit; the common mistakes are named with one sentence of why (the sum rule
     at fan-out, a lost sign, the node's value for its derivative, local + upstream, swapped
     operands, the quotient rule, exp/log and tanh/sigmoid, rounding too early). Exit code 0 when
-    every cell is right, 3 when one is not, 2 when the sheet cannot be read. Examples:
+    every cell is right, 3 when one is not, 2 when the sheet cannot be read.
 
+    \b
+    Examples:
         gradcli grade sheet.md
-
         gradcli grade sheet.csv --gradescope > results.json
     """
     from .. import api
