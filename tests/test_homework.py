@@ -292,12 +292,12 @@ def test_the_readme_shows_the_grading_of_its_sheet():
     readme = (HERE.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Homework: `gradcli exercise` and `gradcli grade`", 1)[1]
     blocks = section.split("```\n")
-    filled = next(block for block in blocks if block.startswith("| 1 | v3 → v2 | 1 |"))
+    filled = next(block for block in blocks if block.startswith("| 1 | "))
     report = next(block for block in blocks if block.startswith("Graded sheet.md"))
     corpus = (CORPUS / "01-sum_rule-level1.md").read_text(encoding="utf-8")
     assert all(line in corpus.splitlines() for line in filled.strip().splitlines() if line)
     assert report == to_text(api.grade(corpus, name="sheet.md"))
-    assert "gradcli exercise --level 1 --seed 7" in section and MANIFEST[0]["seed"] == 7
+    assert f"gradcli exercise --level 1 --seed {MANIFEST[0]['seed']}\n" in section
 
 
 @pytest.mark.parametrize("command", ["exercise", "grade"])

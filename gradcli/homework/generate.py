@@ -1,5 +1,6 @@
 """Random, well-posed exercises, one per (level, seed, number of variables), the same on every
-machine: numpy's PCG64 generator (`default_rng`) draws only integers here, and a candidate is
+machine: the draws are made here from the raw 64-bit words of numpy's PCG64 bit generator
+(whose stream numpy keeps fixed across versions, unlike Generator's methods), and a candidate is
 evaluated by gradcli itself and drawn again while a value is too big, an argument sits near a
 kink or the edge of a domain, or a number would need more than exp/log to work out by hand.
 
@@ -28,6 +29,37 @@ TRIES = 2000
 UNARY = ("exp", "log", "tanh", "sigmoid")
 
 
+class _Draws:
+    """Whole numbers drawn from PCG64's raw words, by rules written here (so a new numpy that
+    changes how `Generator.integers` or `permutation` use the stream changes no sheet)."""
+
+    def __init__(self, seed: list[int]) -> None:
+        self.bits = np.random.PCG64(seed)
+
+    def below(self, n: int) -> int:
+        """0 <= k < n (n is small: the modulo's bias is below 2**-58)."""
+        return int(self.bits.random_raw()) % n
+
+    def integers(self, low: int, high: int | None = None) -> int:
+        """low <= k < high, or 0 <= k < low, as numpy's `integers`."""
+        low, high = (0, low) if high is None else (low, high)
+        return low + self.below(high - low)
+
+    def choice(self, items: list[int]) -> int:
+        return items[self.below(len(items))]
+
+    def permutation(self, n: int) -> list[int]:
+        order = list(range(n))
+        for i in range(n - 1, 0, -1):  # Fisher-Yates
+            j = self.below(i + 1)
+            order[i], order[j] = order[j], order[i]
+        return order
+
+    def array(self, low: int, high: int, shape: tuple[int, ...]) -> np.ndarray:
+        values = [self.integers(low, high) for _ in range(int(np.prod(shape)))]
+        return np.asarray(values, dtype=float).reshape(shape)
+
+
 @dataclass(frozen=True)
 class _Tree:
     text: str
@@ -51,7 +83,7 @@ def _call(name: str, inner: _Tree) -> _Tree:
     return _Tree(f"{name}({inner.text})", 3)
 
 
-def _combine(rng: np.random.Generator, leaves: list[_Tree], ops: str) -> _Tree:
+def _combine(rng: _Draws, leaves: list[_Tree], ops: str) -> _Tree:
     """A random binary tree over the leaves in a random order."""
     trees = [leaves[i] for i in rng.permutation(len(leaves))]
     while len(trees) > 1:
@@ -61,15 +93,15 @@ def _combine(rng: np.random.Generator, leaves: list[_Tree], ops: str) -> _Tree:
     return trees[0]
 
 
-def _level1(rng: np.random.Generator, names: tuple[str, ...]) -> tuple[str, dict]:
+def _level1(rng: _Draws, names: tuple[str, ...]) -> tuple[str, dict]:
     leaves = [_leaf(n) for n in names] + [_leaf(names[int(rng.integers(len(names)))])]
     if rng.integers(2):
-        leaves.append(_leaf(str(int(rng.integers(1, 4)))))
+        leaves.append(_leaf(str(rng.choice([2, 3]))))
     values = {n: float(rng.choice([-3, -2, -1, 1, 2, 3])) for n in names}
     return _combine(rng, leaves, "+-**").text, values
 
 
-def _level2(rng: np.random.Generator, names: tuple[str, ...]) -> tuple[str, dict]:
+def _level2(rng: _Draws, names: tuple[str, ...]) -> tuple[str, dict]:
     leaves = [_leaf(n) for n in names] + [_leaf(names[int(rng.integers(len(names)))])]
     order = list(rng.permutation(len(leaves)))
     first = UNARY[int(rng.integers(len(UNARY)))]
@@ -83,19 +115,19 @@ def _level2(rng: np.random.Generator, names: tuple[str, ...]) -> tuple[str, dict
     return tree.text, values
 
 
-def _level3(rng: np.random.Generator, names: tuple[str, ...]) -> tuple[str, dict]:
+def _level3(rng: _Draws, names: tuple[str, ...]) -> tuple[str, dict]:
     size = min(3, max(2, len(names) - 1))
     classes = 2
     values = {
-        "W": rng.integers(-2, 3, size=(classes, size)).astype(float),
-        "x": rng.integers(-2, 3, size=size).astype(float),
-        "b": rng.integers(-1, 2, size=classes).astype(float),
+        "W": rng.array(-2, 3, (classes, size)),
+        "x": rng.array(-2, 3, (size,)),
+        "b": rng.array(-1, 2, (classes,)),
     }
     target = int(rng.integers(classes))
     return f"z = W @ x + b; L = cross_entropy(z, {target})", values
 
 
-def _level4(rng: np.random.Generator, names: tuple[str, ...]) -> tuple[str, dict]:
+def _level4(rng: _Draws, names: tuple[str, ...]) -> tuple[str, dict]:
     inputs = [_leaf(n) for n in names[:-1]]
     first = _combine(rng, inputs, "+-*")
     again = UNARY[int(rng.integers(len(UNARY)))] if rng.integers(3) else ""
@@ -121,10 +153,12 @@ def exercise(level: int = 1, seed: int = 0, variables: int | None = None) -> Exe
         raise GradcliError(f"--vars {count} is out of range", hint="an exercise has 2 to 6 variables")
     if seed < 0:
         raise GradcliError(f"--seed {seed} is negative", hint="a seed is a whole number from 0 up")
-    rng = np.random.default_rng([seed, level, count])
+    rng = _Draws([seed, level, count])
     names = NAMES[:count]
     for _ in range(TRIES):
         source, values = _MAKERS[level](rng, names)
+        if level != 3 and len(set(values.values())) < 2:
+            continue  # a = b = c = 1 hides which value goes where
         at = {name: np.asarray(value, dtype=float) for name, value in values.items()}
         key = _key(source, at)
         if key is not None:
