@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pytest
 from homework.fill import answers_from_key
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import gradcli.api as api
 from gradcli.errors import GradcliError
@@ -131,3 +133,38 @@ def test_a_sheet_whose_point_is_broken_says_so():
     broken = text.replace("at: `", "at: `a=[1,", 1)
     with pytest.raises(GradcliError):
         api.grade(broken)
+
+
+@pytest.mark.parametrize("text", ["1e400", "e^1000", "10^400", "[" * 20 + "1" + "]" * 20])
+def test_what_would_overflow_is_refused(text):
+    with pytest.raises(AnswerError):
+        read_answer(text)
+
+
+CELL_TEXT = st.text(alphabet="0123456789.-−+/*^e()[]{}, xE·×$?", max_size=14)
+
+
+@settings(max_examples=400, deadline=None)
+@given(CELL_TEXT)
+def test_any_cell_text_is_a_number_or_a_clear_refusal(text):
+    try:
+        answer = read_answer(text)
+    except AnswerError as error:
+        assert 0 <= error.column <= len(text)
+        return
+    assert answer is None or answer.value.dtype == float
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(level=st.sampled_from([1, 2, 3, 4]), seed=st.integers(0, 50), texts=st.lists(CELL_TEXT, max_size=4))
+def test_a_sheet_with_anything_in_its_cells_grades_or_is_refused(level, seed, texts):
+    """Never a traceback: a mark for every cell, or a GradcliError (exit 2)."""
+    made = api.exercise(level, seed)
+    answers = answers_from_key(made, json_out.render(made.key))
+    for where, text in zip(list(answers), texts, strict=False):
+        answers[where] = text.replace("|", "")
+    try:
+        record = api.grade(sheet.to_markdown(made, answers))
+    except GradcliError:
+        return
+    assert len(record.marks) == len(answers)

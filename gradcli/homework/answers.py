@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MINUS = "-−–‐"
+MAX_DEPTH = 8  # a matrix of matrices is as deep as a sheet goes
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+\-−]?\d+)?)|(?P<e>e)|(?P<op>[\^/*·×\[\](){},+\-−–‐]))"
 )
@@ -52,7 +53,10 @@ def read_answer(text: str, digits: int = 2) -> Answer | None:
     if stripped in ("", "?", "…", "...", "_", "__"):
         return None
     reader = _Reader(stripped, digits)
-    value, tolerance = reader.answer()
+    try:
+        value, tolerance = reader.answer()
+    except OverflowError:
+        raise AnswerError("the number is too large", 0) from None
     if reader.peek() is not None:
         raise AnswerError(f"unexpected {reader.peek()[1]!r} after the number", reader.column())
     return Answer(np.asarray(value, dtype=float), np.asarray(tolerance, dtype=float), text.strip())
@@ -88,11 +92,13 @@ class _Reader:
             return True
         return False
 
-    def answer(self) -> tuple[object, object]:
+    def answer(self, depth: int = 0) -> tuple[object, object]:
+        if depth > MAX_DEPTH:
+            raise AnswerError("too many [ inside each other", self.column())
         if self.take("["):
-            items = [self.answer()]
+            items = [self.answer(depth + 1)]
             while self.take(","):
-                items.append(self.answer())
+                items.append(self.answer(depth + 1))
             shapes = {np.shape(value) for value, _ in items}
             if len(shapes) > 1:
                 raise AnswerError("the rows of the matrix have different lengths", self.column())
@@ -187,6 +193,8 @@ def _decimal(text: str, digits: int) -> tuple[float, float]:
     `digits` significant digits); a whole number or short decimal written in full is exact
     only as far as it is written."""
     value = float(text)
+    if not math.isfinite(value):
+        raise OverflowError(text)
     mantissa, _, exponent = text.lower().partition("e")
     scale = int(exponent) if exponent else 0
     whole, _, fraction = mantissa.partition(".")

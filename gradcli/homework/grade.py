@@ -70,6 +70,10 @@ class _Marker:
             return own, came_from
         given, tolerance = cell.answer.value, cell.answer.tolerance
         here = dict(base, line=cell.line, given=cell.text)
+        if given.shape != right.shape:  # carry on from the value it should have been
+            note = f"expected {_shape(right)}: {_short(right)}"
+            self.marks.append(CellMark(**here, status="wrong", mistake="arithmetic", note=note))
+            return own, came_from
         if close(given, right, tolerance) or (
             not came_from and close(given, right, ROUNDING * np.abs(right))
         ):
@@ -110,6 +114,14 @@ def _label(row: Row, column: str) -> str:
     if row.section == "gradient":
         return f"gradient of {row.label}"
     return row.label if row.label.startswith("sum") else f"step {row.label}"
+
+
+def _shape(value: np.ndarray) -> str:
+    if value.ndim == 0:
+        return "one number"
+    if value.ndim == 1:
+        return f"a vector of {value.size}"
+    return "an array of shape " + "×".join(str(n) for n in value.shape)
 
 
 def _short(value: np.ndarray) -> str:
