@@ -308,3 +308,16 @@ def test_help_of_the_homework_commands_reads_well(command):
 
     test_help.test_help_reads_well_at_80_columns(command)
     test_help.test_examples_are_whole_commands_on_lines_of_their_own(command)
+
+
+def test_grade_reads_standard_input_and_writes_a_file(tmp_path):
+    text = (CORPUS / MANIFEST[0]["file"]).read_text(encoding="utf-8")
+    run = run_cli("grade", "-", stdin=text)
+    assert run.code == 3 and run.out.startswith("Graded <stdin>: score")
+    run = run_cli("grade", "-", "--json", "-o", str(tmp_path / "g.json"), stdin=text)
+    assert (
+        run.code == 3 and json.loads((tmp_path / "g.json").read_text(encoding="utf-8"))["sheet"] == "<stdin>"
+    )
+    strict = run_cli("grade", "-", "--digits", "3", stdin=_filled(2, 6, digits=2))
+    assert strict.code == 3 and "rounding too early" in strict.out  # 2 digits where 3 are asked
+    assert run_cli("grade", "-", "--digits", "2", stdin=_filled(2, 6, digits=2)).code == 0
