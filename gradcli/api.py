@@ -44,6 +44,8 @@ __all__ = [
     "diff",
     "evaluate",
     "evaluate_points",
+    "exercise",
+    "grade",
     "hessian",
     "jacobian",
     "open_points_run",
@@ -334,6 +336,7 @@ def hessian(
 
 if TYPE_CHECKING:  # the examples are read when asked for, not at every start-up
     from .records.examples import SeedExamples
+    from .records.grade import Exercise, GradeRecord
 
 
 def seed_examples() -> SeedExamples:
@@ -371,3 +374,47 @@ def read_values(
         free = program_names(program).free
         values = {name: value for name, value in values.items() if value.label == "--at" or name in free}
     return values
+
+
+# --- the homework loop ---
+
+
+def exercise(level: int = 1, seed: int = 0, *, variables: int | None = None) -> Exercise:
+    """A random, well-posed backpropagation exercise (what `gradcli exercise` writes).
+
+    Level 1: + − × with a variable used twice; 2: exp, log, tanh, sigmoid and division; 3:
+    vectors, `@` and cross-entropy of softmax; 4: programs with named intermediates and a name
+    bound again. The point keeps hand arithmetic pleasant (small integers or halves, no kink, no
+    value over 1e4). `variables` inputs (2 to 6, default 3). The same (level, seed, variables)
+    give the same exercise on every machine. The result holds the program, the point and the
+    key (its derivation, for `gradcli.render` or the derivation renderers). Raises GradcliError
+    for a level, seed or count out of range.
+    """
+    from .homework.generate import exercise as make
+
+    return make(level, seed, variables)
+
+
+def grade(
+    sheet: str,
+    /,
+    *,
+    name: str = "sheet",
+    against: str | None = None,
+    at: str | None = None,
+    digits: int = 2,
+) -> GradeRecord:
+    """Mark the filled worksheet `sheet` (its text: the Markdown or CSV `exercise` writes).
+
+    Every cell is recomputed from the program on the sheet (or `against` at `at`, the point as
+    `--at` writes it) and marked: correct within the student's rounding (never demanding more
+    than `digits` significant digits), carried forward (right from the student's own wrong value
+    above it: full credit, "follows from your step N"), a named mistake with one sentence of
+    why, rounding too early, or blank. `name` names the sheet in messages. Raises GradcliError,
+    with the line and a caret, when the sheet cannot be read.
+    """
+    from .homework.grade import grade as mark
+    from .homework.sheet import read_sheet
+
+    filled = read_sheet(sheet, name, digits)
+    return mark(filled, against, at)

@@ -119,7 +119,7 @@ def test_the_shared_definitions_agree():
 
 def test_the_folder_holds_exactly_these_schemas():
     folder = ROOT / "gradcli" / "schemas"
-    assert sorted(path.stem for path in folder.glob("*.json")) == sorted(KINDS)
+    assert sorted(path.stem for path in folder.glob("*.json")) == sorted(KINDS + HOMEWORK_KINDS)
     assert not [path for path in folder.iterdir() if path.suffix != ".json"]
 
 
@@ -377,3 +377,38 @@ def test_demo_json(example):
     assert run.code == 0, run.err
     assert run.err.startswith("$ gradcli ")
     assert_valid("eval", run.out, f"gradcli demo {example.name} --format json")
+
+
+# --- the homework loop: grade --json, and Gradescope's results.json --------------------------------
+
+# Not in KINDS: gradescope.json describes Gradescope's format, not gradcli's, so it shares none of
+# gradcli's $defs; grade.json is checked here the same way as the others.
+HOMEWORK_KINDS = ("exercise", "grade", "gradescope")
+
+
+@pytest.mark.parametrize("kind", HOMEWORK_KINDS)
+def test_the_homework_schemas_are_valid_and_strict_outputs_fit(kind):
+    folder = importlib.resources.files("gradcli") / "schemas"
+    schema = json.loads((folder / f"{kind}.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$id"].endswith(f"/schemas/{kind}.json") and schema["title"].startswith("gradcli ")
+    shipped = jsonschema.Draft202012Validator(schema)
+    closed = jsonschema.Draft202012Validator(strict(schema))
+    if kind == "exercise":
+        for level in (1, 2, 3, 4):
+            run = run_cli("exercise", "--level", str(level), "--seed", "3", "--format", "json")
+            assert run.code == 0, run.err
+            for validator in (shipped, closed):
+                found = [e.message for e in validator.iter_errors(json.loads(run.out))]
+                assert not found, f"exercise --level {level} --format json: {found[:3]}"
+        return
+    corpus = ROOT / "tests" / "homework" / "corpus"
+    manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))
+    flag = "--json" if kind == "grade" else "--gradescope"
+    for entry in manifest[::9]:
+        run = run_cli("grade", str(corpus / entry["file"]), flag)
+        assert run.code == 3, run.err
+        data = json.loads(run.out)
+        for validator in (shipped, closed):
+            found = [e.message for e in validator.iter_errors(data)]
+            assert not found, f"{entry['file']} {flag}: {found[:3]}"

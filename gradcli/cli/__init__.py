@@ -27,6 +27,8 @@ __all__ = ["app", "main", "run"]
 def _typer_app():
     """The Typer app with every command registered on it."""
     from . import cmd_check, cmd_demo, cmd_descend, cmd_diff, cmd_eval, cmd_graph, cmd_hessian  # noqa: F401
+    from .cmd_exercise import exercise_command  # noqa: F401  (the homework commands)
+    from .cmd_grade import grade_command  # noqa: F401
     from .common import app
 
     return app

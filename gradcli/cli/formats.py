@@ -213,6 +213,30 @@ RENDERERS: dict[str, dict[Format, Renderer]] = {
     "descent": _module(
         "descend", {Format.rich: "print_terminal", Format.text: "text_report", Format.json: "to_json"}, _HUMAN
     ),
+    # gradcli exercise: the blank worksheet (markdown and csv are what `grade` reads back)
+    "sheet": _module(
+        "sheet",
+        {
+            Format.markdown: "to_markdown",
+            Format.csv: "to_csv",
+            Format.latex: "to_latex",
+            Format.pdf: "to_latex",
+            Format.json: "to_json",
+        },
+        frozenset(),
+    ),
+    # gradcli grade: the marked sheet; --gradescope: Gradescope's results.json
+    "grade": _module(
+        "grade",
+        {
+            Format.rich: "print_rich",
+            Format.text: "to_text",
+            Format.markdown: "to_markdown",
+            Format.json: "to_json",
+        },
+        frozenset(),
+    ),
+    "gradescope": _module("grade", {Format.json: "to_gradescope"}, frozenset()),
 }
 
 
