@@ -1,5 +1,6 @@
 """gradcli: gradients of math expressions by reverse-mode automatic differentiation, with the
-worked derivation (forward table, chain-rule steps) in the terminal, Markdown, LaTeX and JSON.
+worked derivation (forward table, chain-rule steps) in the terminal, Markdown, LaTeX, PDF,
+HTML and JSON.
 
     >>> import gradcli
     >>> result = gradcli.evaluate("(a+b)*(b+1)", a=2, b=1)
@@ -16,6 +17,8 @@ One function per thing the command line does (each documented in `gradcli.api`):
 - `perturb(source, at, spec=...)`: nudge one node, watch the rest move (`check --perturb`);
 - `diff(source, wrt)`: the derivatives as formulas (`gradcli diff`);
 - `descend(source, data=..., params=...)`: learn parameters by gradient descent (`gradcli descend`);
+- `exercise(level, seed)`: a random backpropagation exercise and its key (`gradcli exercise`);
+- `grade(sheet)`: mark a filled worksheet, cell by cell (`gradcli grade`);
 - `GradcliError`: what every one of them raises for bad input (message, place, hint).
 """
 
@@ -30,6 +33,8 @@ __all__ = [
     "descend",
     "diff",
     "evaluate",
+    "exercise",
+    "grade",
     "hessian",
     "jacobian",
     "perturb",

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-COMMANDS = ["", "eval", "graph", "check", "diff", "hessian", "descend", "demo"]
+COMMANDS = ["", "eval", "graph", "check", "diff", "hessian", "descend", "demo", "exercise", "grade"]
 
 
 def _help(command: str, columns: int = 80) -> str:

@@ -224,7 +224,8 @@ RENDERERS: dict[str, dict[Format, Renderer]] = {
             Format.json: "to_json",
         },
         frozenset(),
-    ),
+    )
+    | _module("sheet_html", {Format.html: "to_html"}, frozenset()),
     # gradcli grade: the marked sheet; --gradescope: Gradescope's results.json
     "grade": _module(
         "grade",
