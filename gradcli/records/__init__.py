@@ -17,23 +17,10 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from ..expr import (
-    Array,
-    Binary,
-    Call,
-    Expr,
-    Index,
-    Keyword,
-    Name,
-    Num,
-    Str,
-    Unary,
-    option_expr,
-    simplify,
-    substitute,
-)
-from ..ops import OPS, Op, Options
-from ..templates import index_items, parse_template, partial_template
+from ..expr import Expr, Name, Num, simplify, substitute
+from ..ops import OPS, Options
+from ..templates import parse_template, partial_template
+from .expressions import applied
 from .tangents import TangentTrace
 
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -126,19 +113,7 @@ class DerivationRecord:
         """`a + b` for node `v1 = a + b`; None for inputs and constants."""
         if node.op in ("var", "const"):
             return None
-        op = OPS[node.op]
-        args = tuple(self.ref(i) for i in node.inputs)
-        if op.name == "stack":
-            return Array(args)
-        if op.name == "index":
-            return Index(args[0], args[1:])
-        if op.name == "slice":
-            return Index(args[0], index_items(str(dict(node.options)["key"])))
-        if op.name == "neg":
-            return Unary("neg", args[0])
-        if op.infix:
-            return Binary(op.name, *args)
-        return call_of(op, args, node.options)
+        return applied(node, tuple(self.ref(i) for i in node.inputs))
 
     def local_formula(self, step: StepRecord) -> Expr:
         """The local partial ∂of/∂wrt as a formula over node names (`-1/g^2`)."""
@@ -206,23 +181,3 @@ class DerivationRecord:
         return (
             f"<Derivation {self.source!r}: value={np.asarray(self.value).tolist()!r}, gradient: {gradient}>"
         )
-
-
-def call_of(op: Op, args: tuple[Expr, ...], options: Options) -> Call:
-    """How a call of `op` is written: the inputs (in one list for `concat([a, b])`), string
-    options written before them (einsum's subscripts), then the options that differ from their
-    defaults as `name=value`: `sum(v1, axis=1)`."""
-    defaults = dict(op.options)
-    leading = tuple(Str(str(value)) for name, value in options if name in op.leading)
-    inputs = (Array(args),) if op.sequence else args
-    keywords = tuple(
-        Keyword(name, option_expr(value))
-        for name, value in options
-        if name not in op.leading and not _same(value, defaults.get(name))
-    )
-    return Call(op.symbol, (*leading, *inputs), None, keywords)
-
-
-def _same(value: object, default: object) -> bool:
-    """An option's value equals its default (1 and True differ in kind, so compare both)."""
-    return type(value) is type(default) and value == default

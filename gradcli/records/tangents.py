@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..expr import Array, Binary, Expr, Index, Name, Num, Unary, simplify
-from ..ops import OPS
-from ..templates import index_items
+from ..expr import Binary, Expr, Name, Num, Unary, simplify
+from .expressions import applied
 
 if TYPE_CHECKING:
-    from . import DerivationRecord, NodeRecord
+    from . import DerivationRecord
 
 DOT = "\u0307"  # combining dot above
 
@@ -99,22 +98,6 @@ def _times(local: Expr, tangent: Expr) -> Expr:
     return Binary("mul", tangent, local)
 
 
-def _with_args(derivation: DerivationRecord, node: NodeRecord, args: tuple[Expr, ...]) -> Expr:
-    """The node's definition (`records.definition`) with these expressions for its inputs."""
-    from . import call_of
-
-    op = OPS[node.op]
-    if op.name == "stack":
-        return Array(args)
-    if op.name == "index":
-        return Index(args[0], args[1:])
-    if op.name == "slice":
-        return Index(args[0], index_items(str(dict(node.options)["key"])))
-    if op.infix:
-        return Binary(op.name, *args)
-    return call_of(op, args, node.options)
-
-
 def term_formula(
     derivation: DerivationRecord,
     term: TangentTermRecord,
@@ -127,7 +110,7 @@ def term_formula(
     linear = node.op in MULTILINEAR and not (node.op == "index" and term.index > 0)  # not x[k]'s k
     if linear and node.inputs.count(term.wrt) == 1:
         args = tuple(tangent if k == term.index else derivation.ref(i) for k, i in enumerate(node.inputs))
-        return _with_args(derivation, node, args)
+        return applied(node, args)
     if term.local is not None:
         return _times(derivation.local_formula(term), tangent)  # type: ignore[arg-type]
     return Binary("mul", Name(jacobian(node.name, wrt.name)), tangent)
@@ -150,7 +133,7 @@ def tangent_formula(
             constant if derivation.nodes[i].op == "const" else Name(spell(derivation.nodes[i].name))
             for i in node.inputs
         )
-        return _with_args(derivation, node, args)
+        return applied(node, args)
     terms = [term_formula(derivation, term, spell, jacobian) for term in row.terms]
     if not terms:
         return Num(0.0, "0")
