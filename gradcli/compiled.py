@@ -21,10 +21,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .errors import GradcliError
-from .expr import Array, Assign, Binary, Call, Index, Program
-from .graph import call_op, program_names, walk
-from .ops import BINARY_OPS, CONSTANTS, OPS, Op
-from .parse.calls import plain_index
+from .expr import Program
+from .graph import program_names, program_ops
+from .ops import CONSTANTS, Op
 from .result import Derivation
 
 if TYPE_CHECKING:
@@ -69,19 +68,9 @@ class Compiled:
     def mixing_ops(self) -> tuple[str, ...]:
         """The operations of the program that mix the elements of arrays (sum, @, x[0], ...)."""
         found: dict[str, None] = {}
-        for statement in self.program.statements:
-            for node in walk(statement.value if isinstance(statement, Assign) else statement):
-                op = None
-                if isinstance(node, Binary):
-                    op = BINARY_OPS.get(node.op)
-                elif isinstance(node, Call):
-                    op = call_op(node, self.source)
-                elif isinstance(node, Array):
-                    op = OPS["stack"]
-                elif isinstance(node, Index):
-                    op = OPS["index"] if plain_index(node) else OPS["slice"]
-                if op is not None and not pointwise(op):
-                    found[_SHOWN.get(op.name, op.symbol)] = None
+        for _, op in program_ops(self.program):
+            if not pointwise(op):
+                found[_SHOWN.get(op.name, op.symbol)] = None
         return tuple(found)
 
     def __call__(

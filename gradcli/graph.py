@@ -119,10 +119,24 @@ def program_names(program: Program) -> ProgramNames:
     return ProgramNames(free, every)
 
 
-def call_op(expr: Call, source: str) -> Op:
-    """The op a call names, or a GradcliError: unknown function (nearest name), wrong arity,
-    options it does not take (parse/calls.py reads the call)."""
-    return resolve_call(expr, source).op
+def program_ops(program: Program) -> Iterator[tuple[Expr, Op]]:
+    """Each expression of the program that applies an op, with that op, in source order:
+    operators, calls (an unknown function, a wrong arity or options a call does not take raise,
+    as parse/calls.py says), array literals, indexing."""
+    for statement in program.statements:
+        for expr in walk(statement.value if isinstance(statement, Assign) else statement):
+            if isinstance(expr, Binary):
+                op = BINARY_OPS.get(expr.op)
+            elif isinstance(expr, Call):
+                op = resolve_call(expr, program.source).op
+            elif isinstance(expr, Array):
+                op = OPS["stack"]
+            elif isinstance(expr, Index):
+                op = OPS["index"] if plain_index(expr) else OPS["slice"]
+            else:
+                continue
+            if op is not None:
+                yield expr, op
 
 
 MAX_DIMENSIONS = 64  # numpy's limit on an array's dimensions

@@ -24,9 +24,9 @@ import numpy as np
 
 from ..binding import as_array, check_values, check_wrt
 from ..errors import GradcliError
-from ..expr import Array, Assign, Binary, Call, Index, Program
-from ..graph import Graph, build_graph, call_op, program_names, walk
-from ..ops import BINARY_OPS, CONSTANTS
+from ..expr import Program
+from ..graph import Graph, build_graph, program_names, program_ops
+from ..ops import CONSTANTS
 from ..parse import parse_program
 from ..records.symbolic import DerivativesRecord
 from ..simplify import Terms
@@ -45,16 +45,10 @@ _ARRAYS_HINT = (
 def check_program(program: Program, message: str = SCALAR_ONLY) -> None:
     """Refuse array syntax and array ops when no values say the shapes: without them, a program
     such as `sum(W @ x)` would otherwise fail with a puzzling shape error."""
-    for statement in program.statements:
-        for expr in walk(statement.value if isinstance(statement, Assign) else statement):
-            op = None
-            if isinstance(expr, Binary):
-                op = BINARY_OPS.get(expr.op)
-            elif isinstance(expr, Call):
-                op = call_op(expr, program.source)
-            # An op meant for arrays (`@`, softmax, sum) says so in its row: `pointwise` is False.
-            if isinstance(expr, (Array, Index)) or (op is not None and not op.pointwise):
-                raise GradcliError(message, span=expr.span, source=program.source, hint=_ARRAYS_HINT)
+    for expr, op in program_ops(program):
+        # An op meant for arrays (`@`, softmax, sum, `[a, b]`, `x[0]`) says so in its row.
+        if not op.pointwise:
+            raise GradcliError(message, span=expr.span, source=program.source, hint=_ARRAYS_HINT)
 
 
 R = TypeVar("R", bound=DerivativesRecord)
