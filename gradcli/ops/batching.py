@@ -363,7 +363,8 @@ def _one_hot(b: Lowering, refs: tuple[Ref, ...], out: tuple[int, ...], num_class
     # finite class + 1, at least 1): one pass only when every point counts as the first did.
     classes = out[int(axis) % len(out)] if int(num_classes) == -1 else int(num_classes)
     if int(num_classes) == -1:
-        t = b.values(refs[0]).reshape(len(b.values(refs[0])), -1)
+        t = b.values(refs[0])
+        t = t.reshape(len(t), -1)
         largest = np.max(np.where(np.isfinite(t), t, -np.inf), axis=1, initial=-np.inf)
         counts = np.where(np.isfinite(largest), np.maximum(np.floor(largest) + 1, 1), 1)
         if np.any(counts != classes):

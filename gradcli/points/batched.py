@@ -24,8 +24,7 @@ from ..ops.batching import RULES, NotBatched, Ref, elementwise
 class _Lowering:
     """The batched graph being built (the `Lowering` the rules of ops/batching.py call)."""
 
-    def __init__(self, first: Graph, n: int) -> None:
-        self.first = first
+    def __init__(self, n: int) -> None:
         self.n = n
         self.nodes: list[Node] = []
         self.batched: list[bool] = []
@@ -108,7 +107,7 @@ def lower_graph(
 ) -> Graph:
     """The first point's graph for all n points: variables from `columns` (n values each, along
     the first axis) and `fixed` (the same at every point, broadcast without copying)."""
-    lowering = _Lowering(first, n)
+    lowering = _Lowering(n)
 
     def _column(name: str) -> np.ndarray:
         if name in columns:

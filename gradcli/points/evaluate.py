@@ -110,12 +110,6 @@ class Results:
         return count
 
 
-def vectorisable(compiled: Evaluable, columns: Mapping[str, Column], fixed: Mapping[str, np.ndarray]) -> bool:
-    """Whether the points can ride along one batch axis: each variable's values one array (of
-    one shape at every point)."""
-    return all(isinstance(column, np.ndarray) for column in columns.values())
-
-
 def _elementwise(compiled: Evaluable, columns: Mapping[str, Column], fixed: Mapping[str, np.ndarray]) -> bool:
     """Elementwise ops over numbers: the graph takes the N values as they are."""
     return (
@@ -133,7 +127,8 @@ def evaluate_points(
     n: int,
 ) -> Results:
     """Evaluate at n points: `columns` gives each point's values, `fixed` the shared ones."""
-    if n and vectorisable(compiled, columns, fixed):
+    # One pass needs each variable's values as one array (one shape at every point).
+    if n and all(isinstance(column, np.ndarray) for column in columns.values()):
         if _elementwise(compiled, columns, fixed):
             return _vectorised(compiled, columns, fixed, wrt, n)
         try:
