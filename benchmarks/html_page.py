@@ -5,7 +5,9 @@ Two figures, each a ratio to Markdown measured in the same run:
 - end to end: `gradcli eval SEED_004 -o page.html` against `-o page.md`, whole processes started
   round-robin (a busy moment of the machine hits both alike), medians after a warm-up round;
 - the renderer alone, in this process: `render.html.render` against `render.markdown.render` on
-  the same result, for seed 004, the MLP exercise (arrays) and a 150-node chain.
+  the same result, for seed 004, the MLP exercise (arrays) and a 150-node chain: with gradcli's
+  own graph layout (dot hidden from PATH), and, for information, with Graphviz's layout, which
+  costs one `dot` process a page.
 
     python benchmarks/html_page.py [--quick]
 
@@ -14,6 +16,8 @@ Two figures, each a ratio to Markdown measured in the same run:
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,25 +58,35 @@ def end_to_end(rounds: int) -> tuple[list[float], list[float], int]:
     return times[".html"], times[".md"], (folder / "page.html").stat().st_size
 
 
-def renderers(repeat: int) -> list[list[str]]:
+def renderers(repeat: int, graphviz: bool) -> list[list[str]]:
+    """Each program's page beside its Markdown. Without Graphviz the page lays the graph out itself
+    (the renderer's own work: target < 2x); with it, each page also runs one `dot -Tplain`."""
     source, at = SEED_004
     values = {name: float(value) for name, value in (pair.split("=") for pair in at.split(","))}
     rows = []
     programs = {"seed 004": (source, values), "mlp": MLP, "150-node chain": CHAIN}
-    for label, (program, point) in programs.items():
-        derivation = gradcli.evaluate(program, **point)
-        page = timed(lambda d=derivation: html.render(d), repeat)
-        md = timed(lambda d=derivation: markdown.render(d), repeat)
-        ratio = median(page) / median(md)
-        rows.append(
-            [
-                f"{label} ({len(derivation.nodes)} nodes)",
-                f"{seconds(median(page))} {spread(page)}",
-                f"{seconds(median(md))} {spread(md)}",
-                f"{ratio:.2f}x",
-                verdict(ratio < 2),
-            ]
+    saved = os.environ.get("PATH", "")
+    if not graphviz:  # html_graph looks for dot on PATH at each page
+        os.environ["PATH"] = os.pathsep.join(
+            p for p in saved.split(os.pathsep) if not shutil.which("dot", path=p)
         )
+    try:
+        for label, (program, point) in programs.items():
+            derivation = gradcli.evaluate(program, **point)
+            page = timed(lambda d=derivation: html.render(d), repeat)
+            md = timed(lambda d=derivation: markdown.render(d), repeat)
+            ratio = median(page) / median(md)
+            rows.append(
+                [
+                    f"{label} ({len(derivation.nodes)} nodes)",
+                    f"{seconds(median(page))} {spread(page)}",
+                    f"{seconds(median(md))} {spread(md)}",
+                    f"{ratio:.2f}x",
+                    "" if graphviz else verdict(ratio < 2),
+                ]
+            )
+    finally:
+        os.environ["PATH"] = saved
     return rows
 
 
@@ -89,8 +103,12 @@ def main() -> None:
         [["eval -o", seconds(median(page)), seconds(median(md)), f"{ratio:.2f}x", verdict(ratio < 2)]],
     )
     print(f"seed 004's page: {size:,} bytes ({verdict(size < 200_000)}: under 200 KB)\n")
-    print(f"the renderer alone, {20 if args.quick else 100} calls each (medians, interquartile spread):")
-    table(["program", "html", "markdown", "ratio", "< 2x"], renderers(20 if args.quick else 100))
+    repeat = 20 if args.quick else 100
+    print(f"the renderer alone, gradcli's own layout, {repeat} calls each (medians, interquartile spread):")
+    table(["program", "html", "markdown", "ratio", "< 2x"], renderers(repeat, graphviz=False))
+    if shutil.which("dot"):
+        print("\nthe same with Graphviz's dot on PATH (each page runs dot -Tplain for its layout):")
+        table(["program", "html", "markdown", "ratio", ""], renderers(repeat, graphviz=True))
     print(f"load      {load()}")
 
 
