@@ -55,6 +55,29 @@ def needs_grad(graph: Graph, wrt: set[int]) -> list[bool]:
     return needs
 
 
+def values_read(graph: Graph, needs: list[bool]) -> list[bool]:
+    """Which nodes' values the backward pass may read: the output's, and each input or output
+    of a node that a partial on a differentiated edge reads (`Partial.values_read`)."""
+    read = [False] * len(graph.nodes)
+    read[graph.output] = True
+    for node in graph.nodes:
+        if not needs[node.id] or not node.inputs:
+            continue
+        op = OPS[node.op]
+        for index, input_id in enumerate(node.inputs):
+            if not needs[input_id]:
+                continue
+            positions = partial_of(op, index).values_read(op.params)
+            if positions is None:
+                read[node.id] = True
+                for i in node.inputs:
+                    read[i] = True
+                continue
+            for position in positions:
+                read[node.inputs[position] if position < len(op.params) else node.id] = True
+    return read
+
+
 def unbroadcast(gradient: np.ndarray, shape: tuple[int, ...], lead: int = 0) -> np.ndarray:
     """Sum a gradient over the axes numpy broadcast, back to the input's shape. The first `lead`
     axes (a batch of seeds) are kept as they are."""
@@ -106,6 +129,7 @@ def backprop(
     if not needs[output.id]:
         return grads, steps
     grads[output.id] = np.ones_like(output.value) if seed is None else np.asarray(seed, dtype=np.float64)
+    ones = grads[output.id] if seed is None else None
     dead: list[np.ndarray | None] = [None] * len(nodes)  # per node: where no gradient reached it
     # Read from the table on every call (not cached at import), so the table is the one truth.
     partials_by_op = {name: op.partials for name, op in OPS.items() if not op.variadic}
@@ -131,7 +155,10 @@ def backprop(
                     hidden = _hides_non_finite(local, upstream, cut)
                 elif rule.vjp is None:
                     local = rule.local(*args, node.value, **options)
-                    contribution = times(rule, local, upstream, args, node.value, **options)
+                    if upstream is ones and _fresh(local, args, node.value, ones):
+                        contribution = local  # local × 1 is local, to the bit: one pass fewer
+                    else:
+                        contribution = times(rule, local, upstream, args, node.value, **options)
                 else:  # not elementwise: the rule gives local × upstream directly
                     local = None
                     contribution = rule.vjp(*args, node.value, upstream, **options)
@@ -145,6 +172,20 @@ def backprop(
             if keep is not None and node.id not in keep:
                 grads[node.id] = None
     return grads, steps
+
+
+def _fresh(local: object, args: list, out: np.ndarray, ones: np.ndarray) -> bool:
+    """Whether a local derivative is a new float64 array in the seed's shape (not a value of the
+    graph, as mul's `b` is), so it can serve as its own product with the seed of ones. Not a 0-d
+    array: numpy's product of two is a float64 scalar, which the rest of a derivation holds."""
+    return (
+        type(local) is np.ndarray
+        and local.ndim > 0
+        and local.dtype == np.float64
+        and local.shape == ones.shape
+        and local is not out
+        and all(local is not arg for arg in args)
+    )
 
 
 def _cut(rule: Partial, args: list, out: np.ndarray, options: dict, dead: np.ndarray | None):

@@ -158,13 +158,25 @@ def _logsigmoid(x: Array) -> Array:
 
 
 ROWS = [
-    Op("tanh", ("x",), np.tanh, (Partial("1 - out^2", lambda x, out: 1.0 - out * out),), "tanh"),
-    Op("sigmoid", ("x",), sigmoid, (Partial("out*(1 - out)", lambda x, out: out * (1.0 - out)),), "sigmoid"),
+    Op(
+        "tanh",
+        ("x",),
+        np.tanh,
+        (Partial("1 - out^2", lambda x, out: 1.0 - out * out, reads=("out",)),),
+        "tanh",
+    ),
+    Op(
+        "sigmoid",
+        ("x",),
+        sigmoid,
+        (Partial("out*(1 - out)", lambda x, out: out * (1.0 - out), reads=("out",)),),
+        "sigmoid",
+    ),
     Op(
         "relu",
         ("x",),
         lambda x: np.maximum(x, 0.0),
-        (Partial("step(x)", _relu_local, masked=True),),
+        (Partial("step(x)", _relu_local, masked=True, reads=("x",)),),
         "relu",
         kink=at_zero,
         convention="relu'(0) = 0; nothing passes where x <= 0, not even inf or nan (PyTorch)",

@@ -8,12 +8,12 @@ import numpy as np
 from .row import Op, Partial, at_zero
 
 ROWS = [
-    Op("exp", ("x",), np.exp, (Partial("exp(x)", lambda x, out: out),), "exp"),
+    Op("exp", ("x",), np.exp, (Partial("exp(x)", lambda x, out: out, reads=("out",)),), "exp"),
     Op(
         "log",
         ("x",),
         np.log,
-        (Partial("1/x", lambda x, out: 1.0 / x),),
+        (Partial("1/x", lambda x, out: 1.0 / x, reads=("x",)),),
         "log",
         domain=(0.2, 4.0),
         aliases=("ln",),
@@ -22,14 +22,14 @@ ROWS = [
         "sqrt",
         ("x",),
         np.sqrt,
-        (Partial("1/(2*sqrt(x))", lambda x, out: 0.5 / out),),
+        (Partial("1/(2*sqrt(x))", lambda x, out: 0.5 / out, reads=("out",)),),
         "sqrt",
         kink=at_zero,
         convention="sqrt'(0) = +inf (PyTorch)",
         domain=(0.2, 4.0),
     ),
-    Op("sin", ("x",), np.sin, (Partial("cos(x)", lambda x, out: np.cos(x)),), "sin"),
-    Op("cos", ("x",), np.cos, (Partial("-sin(x)", lambda x, out: -np.sin(x)),), "cos"),
+    Op("sin", ("x",), np.sin, (Partial("cos(x)", lambda x, out: np.cos(x), reads=("x",)),), "sin"),
+    Op("cos", ("x",), np.cos, (Partial("-sin(x)", lambda x, out: -np.sin(x), reads=("x",)),), "cos"),
     Op(
         "tan",
         ("x",),

@@ -64,6 +64,23 @@ class Partial:
     # Where this partial alone breaks, when its input is differentiated: `(*inputs) -> bool`
     # (pow's exponent at base 0, where log(0) meets 0). The op's own `kink` holds for every input.
     kink: Rule | None = None
+    # What the local or vjp rule reads, by the op's parameter names and `out`, where declared
+    # (mul's partial for a reads b): N points at once drop every other value of the graph after
+    # the forward pass, which halves the memory a long elementwise program walks through in the
+    # backward pass. None: it may read them all. A local 1 or -1 reads nothing, declared or not.
+    reads: tuple[str, ...] | None = None
+
+    def values_read(self, params: tuple[str, ...]) -> tuple[int, ...] | None:
+        """Which of (*inputs, out) the backward pass reads for this partial, by position; None:
+        all of them (undeclared, or a mask or cut rule that reads them)."""
+        if self.cut is not None or (self.masked is not False and self.masked is not True):
+            return None
+        if self.vjp is None and self.local in (one, minus_one):
+            return ()
+        if self.reads is None:
+            return None
+        names = (*params, "out")
+        return tuple(names.index(name) for name in self.reads)
 
     def formula_text(self, *inputs: Array, **options: object) -> str:
         return self.formula if isinstance(self.formula, str) else self.formula(*inputs, **options)

@@ -32,7 +32,7 @@ from ..gcpause import no_gc
 from ..graph import ProgramNames, build_graph
 from ..numbers import count_of
 from ..ops.batching import NotBatched
-from .batched import gradients_batched, lower_graph
+from .batched import gradients_batched, lower_graph, release_unread
 from .columns import Column, stacked
 
 if TYPE_CHECKING:
@@ -145,6 +145,7 @@ def _vectorised(compiled, columns, fixed, wrt, n) -> Results:
         graph = build_graph(compiled.program, values, compiled.names)
         wanted = {graph.variables[name] for name in wrt}
         needs = needs_grad(graph, wanted)
+        release_unread(graph, needs)
         grads, _ = backprop(graph, needs, record=False, keep=wanted)  # seed: ones, one per point
     value = graph.nodes[graph.output].value
     if np.shape(value) != (n,):  # an output that reads no variable
