@@ -139,6 +139,16 @@ def timed(
     return times
 
 
+def timed_in_turn(functions: Sequence[Callable[[], object]], repeat: int) -> list[list[float]]:
+    """`timed` for several functions called in turn (a, b, a, b, ...): each list of wall times
+    sees the same moments of the machine, so a ratio between them holds under changing load."""
+    times: list[list[float]] = [[] for _ in functions]
+    for _ in range(repeat + 1):  # the first round warms up
+        for function, found in zip(functions, times, strict=True):
+            found.extend(timed(function, 1, warmup=0))
+    return [found[1:] for found in times]
+
+
 def median(times: Sequence[float]) -> float:
     return statistics.median(times)
 

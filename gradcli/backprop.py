@@ -128,7 +128,12 @@ def backprop(
     output = nodes[graph.output]
     if not needs[output.id]:
         return grads, steps
-    grads[output.id] = np.ones_like(output.value) if seed is None else np.asarray(seed, dtype=np.float64)
+    if seed is not None:
+        grads[output.id] = np.asarray(seed, dtype=np.float64)
+    elif record:
+        grads[output.id] = np.ones_like(output.value)
+    else:  # nobody reads the steps: a view of one 1 serves, and N points need no array of ones
+        grads[output.id] = np.broadcast_to(np.float64(1.0), np.shape(output.value))
     ones = grads[output.id] if seed is None else None
     dead: list[np.ndarray | None] = [None] * len(nodes)  # per node: where no gradient reached it
     # Read from the table on every call (not cached at import), so the table is the one truth.

@@ -117,3 +117,66 @@ def test_one_pass_with_dropped_values_matches_one_point_at_a_time(source):
         assert results.value[k].tobytes() == np.float64(one.value).tobytes()
         for name in wrt:
             assert results.gradient[name][k].tobytes() == np.float64(one.gradient[name]).tobytes(), (k, name)
+
+
+REPLAYED = [
+    "1/(1+exp(-(w0*x0+w1*x1+w2)))",
+    "where(x0 > 0, sqrt(x0), 0) * w0 + relu(x1) ^ 0.5",  # cuts and masks
+    "x0 * x0 * exp(x0) - 2 ^ w1 + (3 * 4) * w2",  # a value used twice, a constant subgraph
+    "max(x0, w0) + min(x1, 0) + abs(w1 - x1) / (w2 * w2)",  # ties at some points, 0 in a denominator
+    "tanh(w0*x0 + w1*x1) * sigmoid(x0 - x1) + log(exp(w1) + 1)",
+]
+
+
+def _awkward(n: int) -> dict[str, np.ndarray]:
+    """n points with zeros, ties, infs and nans among normal numbers."""
+    rng = np.random.default_rng(7)
+    columns = {name: rng.normal(size=n) for name in ("w0", "x0", "w1", "x1", "w2")}
+    for k, name in enumerate(columns):
+        columns[name][k::50] = [0.0, np.inf, -np.inf, np.nan, -0.0][k]
+    columns["w0"][::7] = columns["x0"][::7]  # max ties
+    return columns
+
+
+@pytest.mark.parametrize("source", REPLAYED)
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_replay_over_many_points_gives_the_direct_builds_bits(source, shared, monkeypatch):
+    """From REPLAY_FROM points an elementwise program is replayed from its first point's graph,
+    dropping values as it goes: the same bits as the graph built over all the points at once, and
+    as one evaluation at a point."""
+    from gradcli.points import evaluate
+
+    compiled = gradcli.compile(source)
+    n = evaluate.REPLAY_FROM + 3
+    columns = {name: column for name, column in _awkward(n).items() if name in compiled.variables}
+    fixed = {"w2": np.asarray(0.5)} if shared and "w2" in columns else {}
+    columns = {name: column for name, column in columns.items() if name not in fixed}
+    wrt = tuple(compiled.variables)
+    replayed = evaluate_points(compiled, columns, fixed, wrt, n)
+    monkeypatch.setattr(evaluate, "REPLAY_FROM", n + 1)
+    direct = evaluate_points(compiled, columns, fixed, wrt, n)
+    assert replayed.value.tobytes() == direct.value.tobytes()
+    for name in wrt:
+        assert replayed.gradient[name].tobytes() == direct.gradient[name].tobytes(), name
+    for k in (0, 1, 2, 3, 4, 7, 50, n - 1):
+        point = {**{name: column[k] for name, column in columns.items()}, **fixed}
+        one = compiled(point, record_steps=False)
+        assert np.array_equal(replayed.value[k], one.value, equal_nan=True), k
+        for name in wrt:
+            assert np.array_equal(replayed.gradient[name][k], one.gradient[name], equal_nan=True), (k, name)
+
+
+def test_the_replay_drops_each_unread_value_after_its_last_use():
+    from gradcli.points.batched import replay_pointwise
+
+    compiled = gradcli.compile("1/(1+exp(-(w0*x0+w1*x1+w2)))")
+    values = _neuron(10)
+    first = build_graph(compiled.program, {name: v[0] for name, v in values.items()}, compiled.names)
+    needs = needs_grad(first, set(first.variables.values()))
+    graph = replay_pointwise(first, values, needs)
+    held = [node.op for node in graph.nodes if node.op not in ("var", "const") and node.value.strides != (0,)]
+    assert held == ["exp", "add", "div"]
+    expected = build_graph(compiled.program, values, compiled.names)
+    for node, built in zip(graph.nodes, expected.nodes, strict=True):
+        if node.value.strides != (0,) or node.op in ("var", "const"):
+            assert np.asarray(node.value).tobytes() == np.asarray(built.value).tobytes(), node.op

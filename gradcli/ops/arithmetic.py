@@ -49,7 +49,8 @@ ROWS = [
         np.divide,
         (
             Partial("1/b", lambda a, b, out: 1.0 / b, reads=("b",)),
-            Partial("-a/b^2", lambda a, b, out: -(a / b) / b, reads=("a", "b")),
+            # (-a)/b/b: -(a/b)/b to the bit, without a pass to negate where a is a number (1/x).
+            Partial("-a/b^2", lambda a, b, out: np.negative(a) / b / b, reads=("a", "b")),
         ),
         "/",
         infix=True,

@@ -32,7 +32,7 @@ from ..gcpause import no_gc
 from ..graph import ProgramNames, build_graph
 from ..numbers import count_of
 from ..ops.batching import NotBatched
-from .batched import gradients_batched, lower_graph, release_unread
+from .batched import gradients_batched, lower_graph, release_unread, replay_pointwise
 from .columns import Column, stacked
 
 if TYPE_CHECKING:
@@ -43,6 +43,10 @@ DEFAULT_CHUNK = 65_536  # points per pass: ~0.5 MB per array, so a pass stays in
 # 2^20 points (8 MB an array), where gluing 16 chunks back together cost more than the cache won
 # (benchmarks/batch.py: seed 004's sigmoid over 10^6 points, ~25% faster).
 ELEMENTWISE_CHUNK = 2**20
+# From this many points, an elementwise program's graph is built at the first point and replayed
+# over all of them, dropping values as it goes (points/batched.py: replay_pointwise); below it,
+# the one extra small graph would cost more than the memory it saves.
+REPLAY_FROM = 4096
 
 
 class Evaluable(Protocol):
@@ -142,10 +146,18 @@ def _vectorised(compiled, columns, fixed, wrt, n) -> Results:
     values = {name: np.broadcast_to(value, (n,)) for name, value in fixed.items()}  # views, no copies
     values.update(columns)
     with no_gc():
-        graph = build_graph(compiled.program, values, compiled.names)
-        wanted = {graph.variables[name] for name in wrt}
-        needs = needs_grad(graph, wanted)
-        release_unread(graph, needs)
+        if n >= REPLAY_FROM:  # the graph's shape from the first point, its values dropped as it goes
+            first = build_graph(
+                compiled.program, {name: value[0] for name, value in values.items()}, compiled.names
+            )
+            wanted = {first.variables[name] for name in wrt}
+            needs = needs_grad(first, wanted)
+            graph = replay_pointwise(first, values, needs)
+        else:
+            graph = build_graph(compiled.program, values, compiled.names)
+            wanted = {graph.variables[name] for name in wrt}
+            needs = needs_grad(graph, wanted)
+            release_unread(graph, needs)
         grads, _ = backprop(graph, needs, record=False, keep=wanted)  # seed: ones, one per point
     value = graph.nodes[graph.output].value
     if np.shape(value) != (n,):  # an output that reads no variable
