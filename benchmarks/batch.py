@@ -5,7 +5,8 @@ fastest way, measured in the same run.
 
 - **sigmoid**: seed 004's neuron `1/(1+exp(-(w0*x0+w1*x1+w2)))`, every variable one number per
   point; its value and five gradients at each point, against the same written by hand with numpy
-  (the practical limit: the same array operations, nothing else). Target: 1.3x.
+  (the issue's anchor: the array expressions a person writes, one factor shared by the five
+  gradients; in-place `out=` tricks could go lower still). Target: 1.3x.
 - **softmax cross-entropy**: `cross_entropy(z, y)`, z three scores a point and y its class,
   against the same loss written elementwise over numbers, `log(exp(z0) + exp(z1) + exp(z2)) -
   (y0*z0 + y1*z1 + y2*z2)` with y one-hot (what a user had to write for one fast pass before

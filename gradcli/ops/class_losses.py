@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .axes import axis_problem, axis_text, slice_max
+from .axes import axis_problem, axis_text, slice_max, slice_sum
 from .losses import reduce_losses, reduction_problem, scale_text, upstream_each
 from .row import Array, Op, Partial, lead_axes
 
@@ -92,7 +92,7 @@ def _check(scores: str):
 def log_softmax(x: Array, a: int) -> Array:
     # As softmax.py's: an inf in a slice makes the slice nan, as in PyTorch.
     shifted = x - slice_max(x, a)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=a, keepdims=True))
+    return shifted - np.log(slice_sum(np.exp(shifted), a))
 
 
 def onehot_classes(t: Array, classes: int, a: int = -1) -> Array:
@@ -108,7 +108,7 @@ def _nll_each(logp: Array, target: Array, a: int) -> Array:
     if is_indices(logp, target):
         picked = np.take_along_axis(logp, np.expand_dims(np.asarray(target).astype(np.intp), a), axis=a)
         return -np.squeeze(picked, axis=a)
-    return -np.sum(target * logp, axis=a)
+    return -np.squeeze(slice_sum(target * logp, a), axis=a)
 
 
 def _nll(logp: Array, target: Array, axis: object = -1, reduction: object = "mean") -> Array:
@@ -147,7 +147,7 @@ def _ce_logits_vjp(
     if is_indices(logits, target):
         return g * (p - onehot_classes(target, np.shape(logits)[a], a))
     # -t/N through log_softmax's backward: softmax * sum(t) - t, for any t (PyTorch's numbers).
-    return g * (p * np.sum(target, axis=a, keepdims=True) - target)
+    return g * (p * slice_sum(target, a) - target)
 
 
 def _ce_target_vjp(

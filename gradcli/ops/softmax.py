@@ -25,6 +25,7 @@ from .axes import (
     own_axes,
     reduced,
     slice_max,
+    slice_sum,
 )
 from .reductions import check_axis
 from .row import Array, Op, Partial
@@ -38,7 +39,7 @@ def _shift(x: Array, axes: tuple[int, ...]) -> Array:
 
 def _logsumexp_kept(x: Array, axes: tuple[int, ...]) -> Array:
     top = _shift(x, axes)
-    return np.log(np.sum(np.exp(x - top), axis=axes, keepdims=True)) + top
+    return np.log(slice_sum(np.exp(x - top), axes)) + top
 
 
 def _logsumexp(x: Array, axis: object = None, keepdims: object = False) -> Array:
@@ -63,12 +64,12 @@ def _logsumexp_formula(x: Array, axis: object = None, keepdims: object = False) 
 def _softmax(x: Array, axis: object = None) -> Array:
     axes = reduced(np.ndim(x), axis)
     z = np.exp(x - (slice_max(x, axes) if np.size(x) else 0.0))
-    return z / np.sum(z, axis=axes, keepdims=True)
+    return z / slice_sum(z, axes)
 
 
 def _softmax_vjp(x: Array, out: Array, grad: Array, axis: object = None) -> Array:
     axes = own_axes(grad, out, reduced(np.ndim(x), axis))
-    return out * (grad - np.sum(grad * out, axis=axes, keepdims=True))
+    return out * (grad - slice_sum(grad * out, axes))
 
 
 def _log_softmax(x: Array, axis: object = None) -> Array:
@@ -76,12 +77,12 @@ def _log_softmax(x: Array, axis: object = None) -> Array:
     # makes the whole slice nan, as in PyTorch, where x - logsumexp(x) would keep a -inf.
     axes = reduced(np.ndim(x), axis)
     shifted = x - slice_max(x, axes)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axes, keepdims=True))
+    return shifted - np.log(slice_sum(np.exp(shifted), axes))
 
 
 def _log_softmax_vjp(x: Array, out: Array, grad: Array, axis: object = None) -> Array:
     axes = own_axes(grad, out, reduced(np.ndim(x), axis))
-    return grad - np.exp(out) * np.sum(grad, axis=axes, keepdims=True)
+    return grad - np.exp(out) * slice_sum(grad, axes)
 
 
 def _along(axis: object) -> str:
