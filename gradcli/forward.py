@@ -31,7 +31,7 @@ import numpy as np
 from .backprop import one_hot_seeds, seed_chunks, unbroadcast
 from .binding import wrt_not_a_variable
 from .errors import GradcliError
-from .graph import Graph, Node
+from .graph import Graph, Node, last_uses
 from .ops import ONE, OPS, Partial, einsum, joining, matrices, partial_of, reshaping
 from .ops.loss_tangents import LOSS_JVPS
 from .ops.shapes import index_key, put, take
@@ -51,7 +51,7 @@ def forward_gradients(graph: Graph, wrt_names: Iterable[str]) -> dict[str, np.nd
     variable of the graph, and for a sweep too big to finish in reasonable time.
     """
     output = np.asarray(graph.nodes[graph.output].value)
-    last_use = _last_uses(graph)
+    last_use = last_uses(graph)  # a tangent can be freed after its last reader
     in_flight = sum(np.size(node.value) for node in graph.nodes[: graph.output + 1])
     result: dict[str, np.ndarray] = {}
     for name in wrt_names:
@@ -75,15 +75,6 @@ def _check_work(name: str, elements: int, in_flight: int) -> None:
             f"({elements * in_flight:,} products, more than the {MAX_FORWARD_WORK:,} it allows)",
             hint="use reverse mode (the default: leave out --mode forward), or fewer variables with --wrt",
         )
-
-
-def _last_uses(graph: Graph) -> list[int]:
-    """The id of the last node that reads each node: its tangent can be freed after that one."""
-    last = list(range(len(graph.nodes)))
-    for node in graph.nodes:
-        for input_id in node.inputs:
-            last[input_id] = node.id
-    return last
 
 
 def _sweep(graph: Graph, variable: int, seeds: np.ndarray, last_use: list[int]) -> np.ndarray:

@@ -54,6 +54,16 @@ class Graph:
     suspects: list[int] = field(default_factory=list)
 
 
+def last_uses(graph: Graph) -> list[int]:
+    """Per node, the id of the last node that reads it (itself if none does): a pass over the
+    graph in order can free what a node holds once that one has it."""
+    last = list(range(len(graph.nodes)))
+    for node in graph.nodes:
+        for input_id in node.inputs:
+            last[input_id] = node.id
+    return last
+
+
 def children(expr: Expr) -> tuple[Expr, ...]:
     if isinstance(expr, Unary):
         return (expr.operand,)

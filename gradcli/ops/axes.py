@@ -126,10 +126,9 @@ def slice_max(x: Array, axes: int | tuple[int, ...]) -> Array:
     along that axis with np.maximum (the reduction's own comparison, nan kept, in the same order),
     which numpy runs ~30 times faster than a reduction over a short inner axis
     (tests/test_slice_reductions.py: bit for bit over layouts, signed zeros, inf and nan)."""
-    axes = (axes,) if isinstance(axes, int) else tuple(axes)
-    if len(axes) != 1 or np.size(x) < 1024 or not 1 <= np.shape(x)[axes[0]] <= SHORT_AXIS:
+    a = _short_axis(x, axes)
+    if a is None:
         return np.max(x, axis=axes, keepdims=True, initial=-np.inf)
-    a = axes[0] % np.ndim(x)
     top = _along(x, a, 0)
     for k in range(1, np.shape(x)[a]):
         top = np.maximum(top, _along(x, a, k))
@@ -139,14 +138,22 @@ def slice_max(x: Array, axes: int | tuple[int, ...]) -> Array:
 def slice_sum(x: Array, axes: int | tuple[int, ...]) -> Array:
     """np.sum(x, axis=axes, keepdims=True), the same numbers. Over one short axis of a big array
     it is added element by element along that axis, as numpy does, ~10 times faster."""
-    axes = (axes,) if isinstance(axes, int) else tuple(axes)
-    if len(axes) != 1 or np.size(x) < 1024 or not 1 <= np.shape(x)[axes[0]] <= SHORT_AXIS:
+    a = _short_axis(x, axes)
+    if a is None:
         return np.sum(x, axis=axes, keepdims=True)
-    a = axes[0] % np.ndim(x)
     total = 0.0 + _along(x, a, 0)  # from 0.0, as numpy: a slice of -0.0 sums to 0.0
     for k in range(1, np.shape(x)[a]):
         total += _along(x, a, k)
     return np.expand_dims(total, a)
+
+
+def _short_axis(x: Array, axes: int | tuple[int, ...]) -> int | None:
+    """The one axis to fold element by element (counted from 0), or None where numpy's own
+    reduction serves: several axes, a small array, or an axis longer than SHORT_AXIS."""
+    axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    if len(axes) != 1 or np.size(x) < 1024 or not 1 <= np.shape(x)[axes[0]] <= SHORT_AXIS:
+        return None
+    return axes[0] % np.ndim(x)
 
 
 def _along(x: Array, axis: int, k: int) -> Array:

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .axes import axis_problem, axis_text, slice_max, slice_sum
+from .axes import axis_problem, axis_text, slice_sum
 from .losses import reduce_losses, reduction_problem, scale_text, upstream_each
 from .row import Array, Op, Partial, lead_axes
+from .softmax import log_softmax
 
 CLASS_OPTIONS = (("axis", -1), ("reduction", "mean"))
 MAX_ONEHOT = 2**26  # elements of a one-hot array (512 MB of float64)
@@ -87,12 +88,6 @@ def _check(scores: str):
         return reduction_problem(reduction) or _target_problem(x, target, axis, scores)
 
     return check
-
-
-def log_softmax(x: Array, a: int) -> Array:
-    # As softmax.py's: an inf in a slice makes the slice nan, as in PyTorch.
-    shifted = x - slice_max(x, a)
-    return shifted - np.log(slice_sum(np.exp(shifted), a))
 
 
 def onehot_classes(t: Array, classes: int, a: int = -1) -> Array:

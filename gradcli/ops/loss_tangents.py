@@ -19,9 +19,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .class_losses import class_axis, is_indices, log_softmax, onehot_classes
+from .class_losses import class_axis, is_indices, onehot_classes
 from .losses import LOCALS
 from .row import Array, Op
+from .softmax import log_softmax
 
 Jvp = Callable[..., Array]
 

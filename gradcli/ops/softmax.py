@@ -72,12 +72,17 @@ def _softmax_vjp(x: Array, out: Array, grad: Array, axis: object = None) -> Arra
     return out * (grad - slice_sum(grad * out, axes))
 
 
-def _log_softmax(x: Array, axis: object = None) -> Array:
-    # x - max, then minus the log of the shifted sum (scipy's log_softmax): an inf in a slice
-    # makes the whole slice nan, as in PyTorch, where x - logsumexp(x) would keep a -inf.
-    axes = reduced(np.ndim(x), axis)
+def log_softmax(x: Array, axes: int | tuple[int, ...]) -> Array:
+    """log_softmax over the given axes (counted from 0); the class losses' too.
+
+    x - max, then minus the log of the shifted sum (scipy's log_softmax): an inf in a slice makes
+    the whole slice nan, as in PyTorch, where x - logsumexp(x) would keep a -inf."""
     shifted = x - slice_max(x, axes)
     return shifted - np.log(slice_sum(np.exp(shifted), axes))
+
+
+def _log_softmax(x: Array, axis: object = None) -> Array:
+    return log_softmax(x, reduced(np.ndim(x), axis))
 
 
 def _log_softmax_vjp(x: Array, out: Array, grad: Array, axis: object = None) -> Array:

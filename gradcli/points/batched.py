@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..backprop import backprop, needs_grad, values_read
-from ..graph import Graph, Node
+from ..graph import Graph, Node, last_uses
 from ..ops import OPS, Options
 from ..ops.batching import RULES, NotBatched, Ref, elementwise
 
@@ -139,10 +139,7 @@ def replay_pointwise(first: Graph, values: Mapping[str, np.ndarray], needs: list
     points: the forward pass peaks at 24 MB of values, not 64 MB; measured with tracemalloc).
     """
     read = values_read(first, needs)
-    last_use = list(range(len(first.nodes)))
-    for node in first.nodes:
-        for i in node.inputs:
-            last_use[i] = node.id
+    last_use = last_uses(first)
     nodes: list[Node] = []
     with np.errstate(all="ignore"):  # a point's nan or inf is its own business, as one at a time
         for node in first.nodes:
@@ -155,14 +152,16 @@ def replay_pointwise(first: Graph, values: Mapping[str, np.ndarray], needs: list
                 value = OPS[node.op].forward(*args, **dict(node.options))
             nodes.append(Node(node.id, node.op, node.inputs, value, node.name, options=node.options))
             for i in node.inputs:
-                if last_use[i] == node.id and not read[i] and nodes[i].op not in ("var", "const"):
-                    nodes[i].value = _dropped(nodes[i].value)
+                if last_use[i] == node.id and not read[i]:
+                    _drop(nodes[i])
     return Graph(nodes, first.output, first.variables, first.source)
 
 
-def _dropped(value: np.ndarray) -> np.ndarray:
-    """A value the backward pass will not read: nan of its shape, a view of one number."""
-    return np.broadcast_to(np.float64(np.nan), np.shape(value))
+def _drop(node: Node) -> None:
+    """Forget a value the backward pass will not read: nan of its shape, a view of one number.
+    A variable's or constant's value is the caller's (or the program's) and stays."""
+    if node.op not in ("var", "const"):
+        node.value = np.broadcast_to(np.float64(np.nan), np.shape(node.value))
 
 
 def release_unread(graph: Graph, needs: list[bool]) -> None:
@@ -175,8 +174,8 @@ def release_unread(graph: Graph, needs: list[bool]) -> None:
     view, no memory), so a partial that read one without declaring it gives nan, not a stale number.
     """
     for node, read in zip(graph.nodes, values_read(graph, needs), strict=True):
-        if not read and node.op not in ("var", "const"):
-            node.value = _dropped(node.value)
+        if not read:
+            _drop(node)
 
 
 def gradients_batched(graph: Graph, wrt: tuple[str, ...], n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -146,17 +146,14 @@ def _vectorised(compiled, columns, fixed, wrt, n) -> Results:
     values = {name: np.broadcast_to(value, (n,)) for name, value in fixed.items()}  # views, no copies
     values.update(columns)
     with no_gc():
-        if n >= REPLAY_FROM:  # the graph's shape from the first point, its values dropped as it goes
-            first = build_graph(
-                compiled.program, {name: value[0] for name, value in values.items()}, compiled.names
-            )
-            wanted = {first.variables[name] for name in wrt}
-            needs = needs_grad(first, wanted)
-            graph = replay_pointwise(first, values, needs)
+        replay = n >= REPLAY_FROM  # the graph's shape from the first point, its values dropped as it goes
+        at = {name: value[0] for name, value in values.items()} if replay else values
+        graph = build_graph(compiled.program, at, compiled.names)
+        wanted = {graph.variables[name] for name in wrt}
+        needs = needs_grad(graph, wanted)
+        if replay:
+            graph = replay_pointwise(graph, values, needs)
         else:
-            graph = build_graph(compiled.program, values, compiled.names)
-            wanted = {graph.variables[name] for name in wrt}
-            needs = needs_grad(graph, wanted)
             release_unread(graph, needs)
         grads, _ = backprop(graph, needs, record=False, keep=wanted)  # seed: ones, one per point
     value = graph.nodes[graph.output].value
