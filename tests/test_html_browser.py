@@ -23,6 +23,7 @@ from conftest import require_program
 from exercises import BY_NAME
 
 from gradcli.numbers import format_value
+from gradcli.render.html_graph import MAX_CHARS
 
 PROGRAMS = {
     "seed004": BY_NAME["neuron"],
@@ -125,6 +126,28 @@ def test_focusing_step_3_lights_exactly_its_edge_and_two_nodes(browser, tmp_path
     assert rows == ["3"]
 
 
+def _clipped(line: str) -> str:
+    """A box's line as the page shows it: at most MAX_CHARS characters, the last an ellipsis."""
+    return line if len(line) <= MAX_CHARS else line[: MAX_CHARS - 1] + "…"
+
+
+def _longest_box_line(driver) -> int:
+    return js(
+        driver,
+        "return Math.max(...[...document.querySelectorAll('svg .node text')].map(t => t.textContent.length))",
+    )
+
+
+def _tooltips(driver) -> dict[str, str]:
+    """Each input box's whole text, from its tooltip."""
+    return js(
+        driver,
+        "var out = {}; document.querySelectorAll('svg .node.input').forEach(function (g) {"
+        " out[g.querySelector('text.name').textContent] = g.querySelector('title').textContent; });"
+        " return out;",
+    )
+
+
 def _boxes(driver) -> dict[str, str]:
     """Each input box's name and the grad it shows."""
     return js(
@@ -139,16 +162,21 @@ def _boxes(driver) -> dict[str, str]:
 def test_next_through_the_backward_pass_gives_the_json_gradients(browser, tmp_path, name):
     exercise = PROGRAMS[name]
     open_page(browser, write_page(tmp_path, exercise.source, exercise.at))
-    expected = {
+    whole = {
         name: "grad " + format_value(np.array(value, dtype=float))
         for name, value in json_gradients(exercise.source, exercise.at).items()
     }
+    expected = {name: _clipped(line) for name, line in whole.items()}  # the tooltip holds the rest
+    for name, tip in _tooltips(browser).items():
+        assert whole[name] in tip.splitlines(), name
+    assert _longest_box_line(browser) <= MAX_CHARS  # as the page opens: at its end
     browser.find_element("css selector", "button.first").click()
     assert set(_boxes(browser).values()) == {"grad ?"}  # nothing computed yet
     status = lambda: js(browser, "return document.querySelector('.status').textContent")  # noqa: E731
     seen, before = 0, None
     while not status().startswith("end"):
         before = _boxes(browser)
+        assert _longest_box_line(browser) <= MAX_CHARS, f"a box's line overflows at position {seen}"
         browser.find_element("css selector", "button.next").click()
         seen += 1
         assert seen < 500

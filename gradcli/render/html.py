@@ -231,7 +231,8 @@ def _walk(derivation: DerivationRecord, forward: list[ForwardRow], rows: list, v
         n.id: {"v": value(n.value), "g": None if n.grad is None else value(n.grad), "leaf": not n.inputs}
         for n in derivation.nodes
     }
-    return {"positions": positions, "nodes": nodes}
+    # A box's line as the script rewrites it is clipped as the SVG's was (html_graph._clip).
+    return {"positions": positions, "nodes": nodes, "clip": html_graph.MAX_CHARS}
 
 
 def render(

@@ -81,10 +81,11 @@ JS = r"""
   function one(s) { return root.querySelector(s); }
   function box(id) { return one('svg .node[data-node="' + id + '"]'); }
   function edgesInto(id) { return all('svg .edge[data-of="' + id + '"]'); }
+  function clip(s) { return s.length <= data.clip ? s : s.slice(0, data.clip - 1) + "\u2026"; }
   function label(id, cls, text, fresh) {
     var g = box(id), t = g && g.querySelector("text." + cls);
     if (!t) return;
-    t.textContent = cls + " " + (text === null ? "?" : text);
+    t.textContent = clip(cls + " " + (text === null ? "?" : text));
     t.classList.toggle("pending", text === null);
     t.classList.toggle("fresh", !!fresh);
   }
